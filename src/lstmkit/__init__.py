@@ -1,0 +1,1 @@
+"""lstmkit: Keras-faithful LSTM sequence models on a fast PyTorch engine."""
