@@ -1,0 +1,178 @@
+"""The LSTM gate equations, in one place, and the choice of the path that computes them.
+
+Weights arrive in Keras's layout and gate order (i, f, c, o)::
+
+    kernel            (input_dim, 4 * units)   columns [i | f | c | o]
+    recurrent_kernel  (units, 4 * units)
+    bias              (4 * units,)  or None
+
+For every timestep t, with ``x_t (batch, input_dim)``::
+
+    z_t = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias       (batch, 4 * units)
+    i_t = recurrent_activation(z_t[:, 0u:1u])
+    f_t = recurrent_activation(z_t[:, 1u:2u])
+    g_t = activation(z_t[:, 2u:3u])                                the candidate cell
+    o_t = recurrent_activation(z_t[:, 3u:4u])
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * activation(c_t)
+
+Two paths compute this; :func:`select_lstm_path` says which one runs:
+
+``"fused"``
+    PyTorch's fused LSTM kernel (oneDNN on CPU, cuDNN on CUDA). Its gate order is Keras's, so the
+    Keras weights are passed as transposed views; no copy, no translation table. It is exact for
+    ``activation=tanh`` and ``recurrent_activation=sigmoid`` only, and it cannot drop out the
+    recurrent state, so those settings choose it.
+``"loop"``
+    Any activation pair and recurrent dropout. The input projection of all timesteps is one matrix
+    product; each step then adds ``h @ recurrent_kernel`` and applies the gate arithmetic.
+
+Input dropout (one mask per sequence, shared by all timesteps and all gates, as Keras 3 does) is
+applied to the whole input before either path, so it does not force the slow path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from lstmkit import activations
+
+__all__ = ["LSTMResult", "lstm", "select_lstm_path"]
+
+Activation = Callable[[torch.Tensor], torch.Tensor]
+LSTMResult = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+FUSED = "fused"
+LOOP = "loop"
+
+
+def select_lstm_path(
+    activation: Activation, recurrent_activation: Activation, recurrent_dropout: bool
+) -> str:
+    """Return ``"fused"`` when PyTorch's fused kernel computes exactly these equations, else
+    ``"loop"``."""
+    exact = activation is activations.tanh and recurrent_activation is activations.sigmoid
+    return FUSED if exact and not recurrent_dropout else LOOP
+
+
+def lstm(
+    inputs: torch.Tensor,
+    initial_h: torch.Tensor,
+    initial_c: torch.Tensor,
+    kernel: torch.Tensor,
+    recurrent_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+    *,
+    activation: Activation = activations.tanh,
+    recurrent_activation: Activation = activations.sigmoid,
+    go_backwards: bool = False,
+    return_sequences: bool = True,
+    input_mask: torch.Tensor | None = None,
+    recurrent_mask: torch.Tensor | None = None,
+    path: str | None = None,
+) -> LSTMResult:
+    """Run an LSTM over a batch of sequences.
+
+    Args:
+        inputs: ``(batch, timesteps, input_dim)``.
+        initial_h, initial_c: ``(batch, units)``.
+        kernel, recurrent_kernel, bias: Keras layout, see the module docstring.
+        activation, recurrent_activation: element-wise functions on tensors.
+        go_backwards: walk the sequence from its last timestep to its first; the returned
+            sequence is in the order it was walked (reversed), as Keras returns it.
+        return_sequences: return ``h`` for every timestep, else only the last one.
+        input_mask: ``(batch, input_dim)`` dropout multiplier applied to every timestep's input.
+        recurrent_mask: ``(batch, units)`` dropout multiplier applied to ``h_{t-1}``.
+        path: force ``"fused"`` or ``"loop"``; by default :func:`select_lstm_path` decides.
+
+    Returns:
+        ``(output, h_T, c_T)``: output is ``(batch, timesteps, units)`` when ``return_sequences``
+        else ``(batch, units)``; ``h_T`` and ``c_T`` are ``(batch, units)``.
+    """
+    if path is None:
+        path = select_lstm_path(activation, recurrent_activation, recurrent_mask is not None)
+    if input_mask is not None:
+        inputs = inputs * input_mask.unsqueeze(1)
+    if go_backwards:
+        inputs = inputs.flip(1)
+    if path == FUSED:
+        if recurrent_mask is not None:
+            raise ValueError("the fused LSTM path cannot apply recurrent dropout")
+        return _lstm_fused(
+            inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, return_sequences
+        )
+    return _lstm_loop(
+        inputs,
+        initial_h,
+        initial_c,
+        kernel,
+        recurrent_kernel,
+        bias,
+        activation,
+        recurrent_activation,
+        return_sequences,
+        recurrent_mask,
+    )
+
+
+def _lstm_fused(
+    inputs: torch.Tensor,
+    h0: torch.Tensor,
+    c0: torch.Tensor,
+    kernel: torch.Tensor,
+    recurrent_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+    return_sequences: bool,
+) -> LSTMResult:
+    # PyTorch keeps weight_ih as (4u, input_dim) with the same gate order: a transpose is the whole
+    # conversion. It has two bias vectors; Keras's single bias goes in the first.
+    weights = [kernel.t(), recurrent_kernel.t()]
+    if bias is not None:
+        weights += [bias, bias.new_zeros(bias.shape)]
+    output, h_n, c_n = torch.lstm(
+        inputs,
+        (h0.unsqueeze(0), c0.unsqueeze(0)),
+        weights,
+        bias is not None,  # has_biases
+        1,  # num_layers
+        0.0,  # dropout between layers
+        False,  # train: only matters for that dropout
+        False,  # bidirectional
+        True,  # batch_first
+    )
+    h_t, c_t = h_n.squeeze(0), c_n.squeeze(0)
+    return (output if return_sequences else h_t), h_t, c_t
+
+
+def _lstm_loop(
+    inputs: torch.Tensor,
+    h: torch.Tensor,
+    c: torch.Tensor,
+    kernel: torch.Tensor,
+    recurrent_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+    activation: Activation,
+    recurrent_activation: Activation,
+    return_sequences: bool,
+    recurrent_mask: torch.Tensor | None,
+) -> LSTMResult:
+    units = recurrent_kernel.shape[0]
+    # One product for the input projection of every timestep: (batch, timesteps, 4u).
+    projected = inputs @ kernel
+    if bias is not None:
+        projected = projected + bias
+    steps = []
+    for t in range(inputs.shape[1]):
+        h_in = h * recurrent_mask if recurrent_mask is not None else h
+        z = torch.addmm(projected[:, t], h_in, recurrent_kernel)
+        gates = recurrent_activation(z[:, : 2 * units])
+        i, f = gates[:, :units], gates[:, units:]
+        o = recurrent_activation(z[:, 3 * units :])
+        c = f * c + i * activation(z[:, 2 * units : 3 * units])
+        h = o * activation(c)
+        if return_sequences:
+            steps.append(h)
+    output = torch.stack(steps, dim=1) if return_sequences else h
+    return output, h, c

@@ -1,0 +1,89 @@
+"""Where user data enters: validate once, convert to float32 tensors once.
+
+Every error names the argument, what was expected and what came.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.layers.base import Shape, format_shape
+
+__all__ = ["check_positive_int", "to_inputs", "to_targets"]
+
+
+def check_positive_int(argument: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{argument} must be a positive integer; got {argument}={value!r}")
+    return int(value)
+
+
+def _as_float_array(data: Any, argument: str) -> np.ndarray:
+    if isinstance(data, torch.Tensor):
+        data = data.detach().cpu().numpy()
+    elif hasattr(data, "to_numpy"):  # pandas DataFrame or Series
+        data = data.to_numpy()
+    try:
+        array = np.asarray(data, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        kind = getattr(np.asarray(data, dtype=object), "dtype", type(data))
+        raise ValueError(
+            f"{argument} must be numeric (convertible to float32); "
+            f"got data of dtype {kind}: {error}"
+        ) from None
+    if array.ndim == 0:
+        raise ValueError(f"{argument} must be an array of samples; got a scalar {array.item()!r}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{argument} is empty; got shape {array.shape}")
+    if not np.isfinite(array).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"{argument} contains NaN or inf (first at index {bad}); "
+            "clean or impute the data before passing it"
+        )
+    return array
+
+
+def to_inputs(
+    x: Any, input_shape: Shape | None, first_layer: str, argument: str = "x"
+) -> torch.Tensor:
+    """Check ``x`` against the model's ``input_shape`` (batch included) and return a tensor.
+
+    ``first_layer`` is the class name of the model's first layer, for the messages.
+    """
+    array = _as_float_array(x, argument)
+    if input_shape is not None:
+        if array.ndim != len(input_shape):
+            layout = {3: " [samples, timesteps, features]", 2: " [samples, features]"}
+            raise ValueError(
+                f"{first_layer} expects {len(input_shape)}-D input"
+                f"{layout.get(len(input_shape), '')}; got shape {array.shape}"
+            )
+        for axis, (want, got) in enumerate(zip(input_shape[1:], array.shape[1:], strict=True), 1):
+            if want is not None and want != got:
+                raise ValueError(
+                    f"{argument} does not fit the model's input shape "
+                    f"{format_shape(input_shape)}: axis {axis} should be {want}; "
+                    f"got shape {array.shape}"
+                )
+    return torch.from_numpy(array)
+
+
+def to_targets(y: Any, n_samples: int, output_shape: Shape, argument: str = "y") -> torch.Tensor:
+    """Check ``y`` against the sample count and the model's ``output_shape``; return a tensor.
+
+    A ``y`` of shape ``(n,)`` for a model whose output is ``(n, 1)`` becomes ``(n, 1)``, as Keras 2
+    did, so losses and metrics compare sample with sample (Keras 3 broadcasts it to ``(n, n)``).
+    """
+    array = _as_float_array(y, argument)
+    if array.shape[0] != n_samples:
+        raise ValueError(
+            f"x and {argument} must have the same number of samples; "
+            f"got {n_samples} in x and {array.shape[0]} in {argument}"
+        )
+    if array.ndim == len(output_shape) - 1 and output_shape[-1] == 1:
+        array = array[..., None]
+    return torch.from_numpy(array)

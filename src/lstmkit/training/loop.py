@@ -1,0 +1,318 @@
+"""The training loop, built once at ``compile`` and cheap per call.
+
+Data become tensors once per ``fit``/``evaluate``/``predict`` call; batches are slices of those
+tensors; losses and metrics accumulate as tensors and are read back to Python floats once per
+epoch (or when a progress bar or a per-batch callback asks). The named steps —
+:meth:`Trainer.train_step`, :meth:`Trainer.test_step`, :meth:`Trainer.predict_step` — are the
+places to override.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from lstmkit import losses as losses_module
+from lstmkit import metrics as metrics_module
+from lstmkit.layers.base import Shape
+from lstmkit.optimizers import Optimizer
+from lstmkit.training.callbacks import (
+    Callback,
+    CallbackList,
+    History,
+    ProgbarLogger,
+    epoch_line,
+)
+from lstmkit.training.data import check_positive_int, to_inputs, to_targets
+
+__all__ = ["Trainer"]
+
+
+class TrainableModel(Protocol):
+    """What the loop needs of a model (``Sequential`` now, functional models later)."""
+
+    stop_training: bool
+    input_shape: Shape
+    output_shape: Shape
+
+    def forward(self, inputs: torch.Tensor, training: bool) -> torch.Tensor: ...
+    def ensure_built(self, input_shape: Shape) -> None: ...
+    @property
+    def trainable_weights(self) -> list[torch.nn.Parameter]: ...
+    @property
+    def fixed_batch_size(self) -> int | None: ...
+    @property
+    def first_layer_type(self) -> str: ...
+
+
+def _batches(n: int, batch_size: int) -> Iterator[slice]:
+    for start in range(0, n, batch_size):
+        yield slice(start, min(start + batch_size, n))
+
+
+class Trainer:
+    """Holds what ``compile`` resolved — optimizer, loss, metrics — and runs fit, evaluate and
+    predict for one model."""
+
+    def __init__(
+        self,
+        model: TrainableModel,
+        optimizer: Optimizer | None,
+        loss: losses_module.Loss | None,
+        metrics: list[Any],
+    ) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.loss = loss
+        self._metric_ids = metrics
+        self.metrics: list[metrics_module.Metric] | None = None
+        self._params: list[torch.nn.Parameter] = []
+        self._loss_total = torch.zeros(())
+        self._loss_count = 0
+
+    # -- preparation, done once and redone only when something changed --------------------------
+
+    def _prepare_training(self, y: torch.Tensor) -> None:
+        params = self.model.trainable_weights
+        if len(params) != len(self._params) or any(
+            a is not b for a, b in zip(params, self._params, strict=True)
+        ):
+            self._params = params
+            self.optimizer.build(params)
+        self._resolve_metrics(y)
+
+    def _resolve_metrics(self, y: torch.Tensor) -> None:
+        if self.metrics is not None:
+            return
+        loss_name = self.loss.name if self.loss is not None else None
+        self.metrics = [
+            metrics_module.get(
+                identifier,
+                loss_name=loss_name,
+                y_true_shape=tuple(y.shape),
+                y_pred_shape=tuple(self.model.output_shape),
+            )
+            for identifier in self._metric_ids
+        ]
+
+    def _require_loss(self, call: str) -> losses_module.Loss:
+        if self.loss is None:
+            raise RuntimeError(f"{call}() needs a loss: compile the model with loss=...")
+        return self.loss
+
+    def _batch_size(self, batch_size: Any, n: int, default: int) -> int:
+        fixed = self.model.fixed_batch_size
+        if batch_size is None:
+            batch_size = fixed if fixed is not None else default
+        batch_size = check_positive_int("batch_size", batch_size)
+        if fixed is not None:
+            if batch_size != fixed:
+                raise ValueError(
+                    f"this stateful model has a fixed batch size of {fixed} "
+                    f"(batch_input_shape); got batch_size={batch_size}"
+                )
+            if n % fixed:
+                raise ValueError(
+                    f"a stateful model with batch size {fixed} needs a number of samples that is "
+                    f"a multiple of {fixed}; got {n} samples"
+                )
+        return batch_size
+
+    def _data(
+        self, x: Any, y: Any | None, prefix: str = ""
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        model = self.model
+        x_arg = f"{prefix}x"
+        if model.input_shape is None:
+            array = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float32)
+            model.ensure_built((None, *array.shape[1:]))
+        xt = to_inputs(x, model.input_shape, model.first_layer_type, x_arg)
+        if y is None:
+            return xt, None
+        return xt, to_targets(y, xt.shape[0], model.output_shape, f"{prefix}y")
+
+    # -- the steps ------------------------------------------------------------------------------
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Forward, loss, gradients, one optimizer update, and accumulate loss and metrics."""
+        y_pred = self.model.forward(x, training=True)
+        loss = self.loss(y, y_pred)
+        grads = torch.autograd.grad(loss, self._params, allow_unused=True, materialize_grads=True)
+        self.optimizer.apply(list(grads))
+        self._accumulate(loss, y, y_pred, x.shape[0])
+
+    def test_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        y_pred = self.model.forward(x, training=False)
+        self._accumulate(self.loss(y, y_pred), y, y_pred, x.shape[0])
+
+    def predict_step(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward(x, training=False)
+
+    def _accumulate(
+        self, loss: torch.Tensor, y: torch.Tensor, y_pred: torch.Tensor, n: int
+    ) -> None:
+        # Keras weights each batch's mean loss by the batch's size.
+        with torch.no_grad():
+            self._loss_total.add_(loss.detach(), alpha=n)
+            self._loss_count += n
+            y_pred = y_pred.detach()
+            for metric in self.metrics:
+                metric.update_state(y, y_pred)
+
+    def _reset_trackers(self) -> None:
+        self._loss_total = torch.zeros(())
+        self._loss_count = 0
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _results(self) -> dict[str, float]:
+        logs = {"loss": float(self._loss_total) / max(self._loss_count, 1)}
+        for metric in self.metrics:
+            logs[metric.name] = float(metric.result())
+        return logs
+
+    # -- public calls ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        batch_size: int | None,
+        epochs: int,
+        verbose: int | str,
+        callbacks: list[Callback] | None,
+        validation_split: float,
+        validation_data: tuple[Any, Any] | None,
+        shuffle: bool,
+        initial_epoch: int,
+    ) -> History:
+        self._require_loss("fit")
+        epochs = check_positive_int("epochs", epochs)
+        verbose = _check_verbose(verbose)
+        if (
+            isinstance(initial_epoch, bool)
+            or not isinstance(initial_epoch, int)
+            or initial_epoch < 0
+        ):
+            raise ValueError(f"initial_epoch must be a non-negative integer; got {initial_epoch!r}")
+        if not isinstance(validation_split, int | float) or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
+        if validation_split and validation_data is not None:
+            raise ValueError("give validation_split or validation_data, not both")
+
+        xt, yt = self._data(x, y)
+        val: tuple[torch.Tensor, torch.Tensor] | None = None
+        if validation_data is not None:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+                raise ValueError(
+                    "validation_data must be a tuple (x_val, y_val); "
+                    f"got {type(validation_data).__name__}"
+                )
+            val = self._data(*validation_data, prefix="validation_data ")
+        elif validation_split:
+            # Keras takes the last samples, before any shuffling.
+            split = int(xt.shape[0] * (1.0 - validation_split))
+            if split == 0 or split == xt.shape[0]:
+                raise ValueError(
+                    f"validation_split={validation_split} of {xt.shape[0]} samples leaves "
+                    "an empty training or validation set"
+                )
+            val = (xt[split:], yt[split:])
+            xt, yt = xt[:split], yt[:split]
+        n = xt.shape[0]
+        batch_size = self._batch_size(batch_size, n, default=32)
+        if val is not None:
+            self._batch_size(batch_size, val[0].shape[0], default=batch_size)
+        if shuffle and self.model.fixed_batch_size is not None:
+            warnings.warn(
+                "shuffle=True reorders the samples of a stateful model, so the state carried from "
+                "one batch to the next no longer follows the sequence; pass shuffle=False",
+                stacklevel=3,
+            )
+        self._prepare_training(yt)
+
+        steps = -(-n // batch_size)
+        history = History()
+        callback_list = [history, *(callbacks or [])]
+        if verbose:
+            callback_list.insert(0, ProgbarLogger(verbose, self._results))
+        hooks = CallbackList(
+            callback_list, self.model, {"epochs": epochs, "steps": steps, "verbose": verbose}
+        )
+        self.model.stop_training = False
+        self.model.history = history
+        hooks.on_train_begin()
+        logs: dict[str, float] = {}
+        try:
+            for epoch in range(initial_epoch, epochs):
+                hooks.on_epoch_begin(epoch)
+                self._reset_trackers()
+                xs, ys = xt, yt
+                if shuffle:
+                    order = torch.randperm(n)
+                    xs, ys = xt[order], yt[order]
+                per_batch = hooks.wants_batch_hooks
+                for step, rows in enumerate(_batches(n, batch_size)):
+                    if per_batch:
+                        hooks.on_train_batch_begin(step)
+                    self.train_step(xs[rows], ys[rows])
+                    if per_batch:
+                        hooks.on_train_batch_end(step, self._results)
+                logs = self._results()
+                if val is not None:
+                    val_logs = self._evaluate_tensors(*val, batch_size)
+                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                hooks.on_epoch_end(epoch, logs)
+                if self.model.stop_training:
+                    break
+        finally:
+            hooks.on_train_end(logs)
+        return history
+
+    def _evaluate_tensors(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int
+    ) -> dict[str, float]:
+        self._reset_trackers()
+        with torch.no_grad():
+            for rows in _batches(x.shape[0], batch_size):
+                self.test_step(x[rows], y[rows])
+        return self._results()
+
+    def evaluate(
+        self, x: Any, y: Any, *, batch_size: int | None, verbose: int | str
+    ) -> dict[str, float]:
+        self._require_loss("evaluate")
+        verbose = _check_verbose(verbose)
+        started = time.perf_counter()
+        xt, yt = self._data(x, y)
+        batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
+        self._resolve_metrics(yt)
+        logs = self._evaluate_tensors(xt, yt, batch_size)
+        if verbose:
+            steps = -(-xt.shape[0] // batch_size)
+            print(epoch_line(steps, time.perf_counter() - started, logs))
+        return logs
+
+    def predict(self, x: Any, *, batch_size: int | None) -> np.ndarray:
+        xt, _ = self._data(x, None)
+        batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
+        with torch.no_grad():
+            if xt.shape[0] <= batch_size:
+                return self.predict_step(xt).numpy()
+            return torch.cat(
+                [self.predict_step(xt[rows]) for rows in _batches(xt.shape[0], batch_size)]
+            ).numpy()
+
+
+def _check_verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2; got verbose={verbose!r}")
+    return int(verbose)
