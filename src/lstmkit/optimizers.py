@@ -397,8 +397,8 @@ class Adamax(Optimizer):
 
 
 class Nadam(Optimizer):
-    """Keras's Nadam (Adam with Nesterov momentum and Keras's momentum-decay schedule
-    ``mu_t = beta_1 * (1 - 0.5 * 0.96^(0.004 t))``)."""
+    """Keras 3's Nadam: Adam with Nesterov momentum and the momentum schedule
+    ``u_t = beta_1 * (1 - 0.5 * 0.96^t)`` (Keras 2 used ``0.96^(0.004 t)``)."""
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
 
@@ -420,8 +420,8 @@ class Nadam(Optimizer):
 
     def update(self, params: Tensors, grads: Tensors) -> None:
         t, beta_1, beta_2 = self.iterations, self.beta_1, self.beta_2
-        u_t = beta_1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
-        u_t_1 = beta_1 * (1.0 - 0.5 * 0.96 ** (0.004 * (t + 1)))
+        u_t = beta_1 * (1.0 - 0.5 * 0.96**t)
+        u_t_1 = beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         u_product_t = self.u_product * u_t
         u_product_t_1 = u_product_t * u_t_1
         self.u_product = u_product_t
