@@ -205,3 +205,16 @@ def test_config_round_trip() -> None:
     clone = optimizers.deserialize(optimizers.serialize(rms))
     assert isinstance(clone, RMSprop)
     assert clone.get_config() == rms.get_config()
+
+
+def test_positional_arguments_keep_keras_order() -> None:
+    adam = Adam(0.01, 0.8, 0.99, 1e-6, True)
+    assert (adam.learning_rate, adam.beta_1, adam.beta_2, adam.epsilon, adam.amsgrad) == (
+        0.01,
+        0.8,
+        0.99,
+        1e-6,
+        True,
+    )
+    nadam = Nadam(0.01, 0.8, 0.99, 1e-6)
+    assert (nadam.beta_1, nadam.beta_2, nadam.epsilon) == (0.8, 0.99, 1e-6)

@@ -218,7 +218,24 @@ class SGD(Optimizer):
             torch._foreach_add_(params, self.velocities)
 
 
-class Adam(Optimizer):
+class _Moments(Optimizer):
+    """The Adam family's hyper-parameters, with Keras's defaults."""
+
+    hyperparameters = ("beta_1", "beta_2", "epsilon")
+
+    def __init__(
+        self,
+        learning_rate: float = _DEFAULT,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+
+class Adam(_Moments):
     """Keras's Adam: ``m += (1 - beta_1) * (g - m)``; ``v += (1 - beta_2) * (g² - v)``;
     ``w -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)``
     (AMSGrad divides by the running maximum of ``v``)."""
@@ -234,8 +251,8 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        self.amsgrad = amsgrad
 
     def build_slots(self, params: Tensors) -> None:
         self.momentums = [torch.zeros_like(p) for p in params]
@@ -365,22 +382,9 @@ class Adadelta(Optimizer):
         torch._foreach_add_(params, deltas, alpha=self.learning_rate)
 
 
-class Adamax(Optimizer):
+class Adamax(_Moments):
     """Keras's Adamax: ``m += (1 - beta_1) * (g - m)``; ``u = max(beta_2 * u, |g|)``;
     ``w -= lr / (1 - beta_1^t) * m / (u + epsilon)``."""
-
-    hyperparameters = ("beta_1", "beta_2", "epsilon")
-
-    def __init__(
-        self,
-        learning_rate: float = _DEFAULT,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def build_slots(self, params: Tensors) -> None:
         self.momentums = [torch.zeros_like(p) for p in params]
@@ -396,22 +400,9 @@ class Adamax(Optimizer):
         torch._foreach_addcdiv_(params, self.momentums, denominators, value=-step)
 
 
-class Nadam(Optimizer):
+class Nadam(_Moments):
     """Keras 3's Nadam: Adam with Nesterov momentum and the momentum schedule
     ``u_t = beta_1 * (1 - 0.5 * 0.96^t)`` (Keras 2 used ``0.96^(0.004 t)``)."""
-
-    hyperparameters = ("beta_1", "beta_2", "epsilon")
-
-    def __init__(
-        self,
-        learning_rate: float = _DEFAULT,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def build_slots(self, params: Tensors) -> None:
         self.momentums = [torch.zeros_like(p) for p in params]
