@@ -484,3 +484,18 @@ def test_adam_state_survives_repeated_fit_calls() -> None:
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     assert optimizer.iterations == 4
+
+
+def test_integer_labels_with_categorical_crossentropy_get_a_hint() -> None:
+    model = Sequential([LSTM(3, input_shape=(5, 2)), Dense(4, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    x, labels = np.zeros((8, 5, 2)), np.arange(8) % 4
+    with pytest.raises(
+        ValueError,
+        match=r"y has shape \(8,\) but the model's output has shape \(None, 4\); for integer "
+        r"class labels, one-hot encode y or use loss='sparse_categorical_crossentropy'",
+    ):
+        model.fit(x, labels, verbose=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, labels, epochs=1, verbose=0)
+    assert list(history.history) == ["loss", "accuracy"]

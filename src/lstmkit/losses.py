@@ -23,6 +23,7 @@ __all__ = [
     "get",
     "hinge",
     "huber",
+    "is_builtin",
     "kl_divergence",
     "log_cosh",
     "mean_absolute_error",
@@ -205,6 +206,11 @@ def get(identifier: str | Loss | LossFunction) -> Loss:
         f"loss must be a name such as 'mse' or a function f(y_true, y_pred); "
         f"got {type(identifier).__name__}"
     )
+
+
+def is_builtin(loss: Loss) -> bool:
+    """Whether ``loss`` is one of the registered Keras losses (not a user's function)."""
+    return _LOSSES.get(loss.name.lower()) is loss.fn
 
 
 def serialize(loss: Loss) -> str:

@@ -72,11 +72,19 @@ def to_inputs(
     return torch.from_numpy(array)
 
 
-def to_targets(y: Any, n_samples: int, output_shape: Shape, argument: str = "y") -> torch.Tensor:
+def to_targets(
+    y: Any,
+    n_samples: int,
+    output_shape: Shape,
+    argument: str = "y",
+    loss_name: str | None = None,
+) -> torch.Tensor:
     """Check ``y`` against the sample count and the model's ``output_shape``; return a tensor.
 
     A ``y`` of shape ``(n,)`` for a model whose output is ``(n, 1)`` becomes ``(n, 1)``, as Keras 2
     did, so losses and metrics compare sample with sample (Keras 3 broadcasts it to ``(n, n)``).
+    For a built-in loss other than the sparse one (``loss_name``), ``y`` must then have the
+    output's shape; a user-written loss decides for itself.
     """
     array = _as_float_array(y, argument)
     if array.shape[0] != n_samples:
@@ -86,4 +94,21 @@ def to_targets(y: Any, n_samples: int, output_shape: Shape, argument: str = "y")
         )
     if array.ndim == len(output_shape) - 1 and output_shape[-1] == 1:
         array = array[..., None]
+    if loss_name is not None and "sparse" not in loss_name and not _fits(array.shape, output_shape):
+        hint = ""
+        if output_shape[-1] not in (None, 1) and array.shape[1:] in ((), (1,)):
+            hint = (
+                f"; for integer class labels, one-hot encode {argument} or use "
+                "loss='sparse_categorical_crossentropy'"
+            )
+        raise ValueError(
+            f"{argument} has shape {array.shape} but the model's output has shape "
+            f"{format_shape(output_shape)}{hint}"
+        )
     return torch.from_numpy(array)
+
+
+def _fits(shape: tuple[int, ...], output_shape: Shape) -> bool:
+    return len(shape) == len(output_shape) and all(
+        want is None or want == got for want, got in zip(output_shape[1:], shape[1:], strict=True)
+    )

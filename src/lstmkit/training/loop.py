@@ -74,6 +74,8 @@ class Trainer:
         self._params: list[torch.nn.Parameter] = []
         self._loss_total = torch.zeros(())
         self._loss_count = 0
+        # Built-in losses know what y must look like; a user's function decides for itself.
+        self._loss_name = loss.name if loss is not None and losses_module.is_builtin(loss) else None
 
     # -- preparation, done once and redone only when something changed --------------------------
 
@@ -134,7 +136,7 @@ class Trainer:
         xt = to_inputs(x, model.input_shape, model.first_layer_type, x_arg)
         if y is None:
             return xt, None
-        return xt, to_targets(y, xt.shape[0], model.output_shape, f"{prefix}y")
+        return xt, to_targets(y, xt.shape[0], model.output_shape, f"{prefix}y", self._loss_name)
 
     # -- the steps ------------------------------------------------------------------------------
 
