@@ -1,26 +1,47 @@
-"""What the hand-written PyTorch peers share: Keras-matching initialisation."""
+"""What the hand-written PyTorch peers share: Keras's initialisation and Keras's Adam settings.
+
+Without these the peer would start from PyTorch's own defaults (uniform ±1/sqrt(units) everywhere,
+forget bias 0) and the comparison would time two different optimisation problems.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
+
+__all__ = ["keras_adam", "keras_init_linear", "keras_init_lstm"]
 
 
 def keras_init_lstm(lstm: torch.nn.LSTM) -> None:
-    """Glorot-uniform input kernel, orthogonal recurrent kernel, zero biases except the forget
-    gate's (1), all in the first of PyTorch's two bias vectors, as Keras initialises an LSTM."""
+    """Initialise ``lstm`` as Keras does an ``LSTM`` layer.
+
+    Glorot-uniform input kernel, orthogonal recurrent kernel, zero biases except the forget gate's
+    (1). PyTorch adds two bias vectors, so the whole Keras bias goes into ``bias_ih`` and
+    ``bias_hh`` stays zero. The gate order, i, f, g (Keras's c), o, is the same in both.
+    """
     units = lstm.hidden_size
     with torch.no_grad():
         for layer in range(lstm.num_layers):
-            w_ih = getattr(lstm, f"weight_ih_l{layer}")
-            w_hh = getattr(lstm, f"weight_hh_l{layer}")
-            torch.nn.init.xavier_uniform_(w_ih)  # symmetric in fan-in and fan-out
-            # Keras makes the (u, 4u) kernel's rows orthonormal; PyTorch holds its transpose.
-            w_hh.copy_(torch.nn.init.orthogonal_(torch.empty(units, 4 * units)).T)
-            getattr(lstm, f"bias_ih_l{layer}").zero_()[units : 2 * units] = 1.0
+            # Glorot's limit is symmetric in fan-in and fan-out, so the transposed layout is fine.
+            torch.nn.init.xavier_uniform_(getattr(lstm, f"weight_ih_l{layer}"))
+            # Keras makes the rows of its (units, 4·units) recurrent kernel orthonormal; PyTorch
+            # stores the transpose, (4·units, units).
+            recurrent = torch.nn.init.orthogonal_(torch.empty(units, 4 * units))
+            getattr(lstm, f"weight_hh_l{layer}").copy_(recurrent.T)
+            bias_ih = getattr(lstm, f"bias_ih_l{layer}")
+            bias_ih.zero_()
+            bias_ih[units : 2 * units] = 1.0
             getattr(lstm, f"bias_hh_l{layer}").zero_()
 
 
 def keras_init_linear(linear: torch.nn.Linear) -> None:
+    """Initialise ``linear`` as Keras does a ``Dense`` layer: glorot-uniform weight, zero bias."""
     with torch.no_grad():
         torch.nn.init.xavier_uniform_(linear.weight)
         linear.bias.zero_()
+
+
+def keras_adam(parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Adam:
+    """``optimizer='adam'`` in Keras: learning rate 1e-3 and epsilon 1e-7 (PyTorch's is 1e-8)."""
+    return torch.optim.Adam(parameters, lr=1e-3, eps=1e-7)
