@@ -1,7 +1,24 @@
-"""Layers: ``from lstmkit.layers import LSTM, Dense, Dropout, Activation, Input, InputLayer``."""
+"""Layers: ``from lstmkit.layers import LSTM, Dense, Dropout, Activation, Input, Conv1D, ...``."""
 
 from lstmkit.layers.base import Layer
+from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, Input, InputLayer, KerasTensor
+from lstmkit.layers.embedding import Embedding
 from lstmkit.layers.recurrent import LSTM
+from lstmkit.layers.reshaping import Flatten, RepeatVector
 
-__all__ = ["LSTM", "Activation", "Dense", "Dropout", "Input", "InputLayer", "KerasTensor", "Layer"]
+__all__ = [
+    "LSTM",
+    "Activation",
+    "Conv1D",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Layer",
+    "MaxPooling1D",
+    "RepeatVector",
+]

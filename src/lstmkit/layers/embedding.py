@@ -1,0 +1,93 @@
+"""The :class:`Embedding` layer: integer tokens to dense vectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from lstmkit import initializers
+from lstmkit.layers.base import Layer, Shape, format_shape
+from lstmkit.layers.core import check_positive_int
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Layer):
+    """Looks up row ``i`` of ``embeddings`` for every token ``i`` in ``[0, input_dim)``.
+
+    Shapes: inputs ``(batch, sequence_length)`` of integers (given as any numeric dtype; models
+    feed float32, which holds integers below 2**24 exactly) → outputs
+    ``(batch, sequence_length, output_dim)``; ``embeddings (input_dim, output_dim)``.
+    Parameters: ``input_dim * output_dim``. ``input_length`` is Keras 2's spelling of
+    ``input_shape=(input_length,)``.
+
+    ``mask_zero=True`` (token 0 is padding to be skipped downstream) is not supported yet: the
+    masks it creates must flow through the recurrent layers, which they do not do yet, so it
+    raises instead of silently training on the padding.
+    """
+
+    input_ndim = 2
+
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: Any = "uniform",
+        mask_zero: bool = False,
+        input_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if input_length is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        self.input_dim = check_positive_int("Embedding", "input_dim", input_dim)
+        self.output_dim = check_positive_int("Embedding", "output_dim", output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        if mask_zero:
+            raise ValueError(
+                "Embedding(mask_zero=True) needs masks to flow into the recurrent layers, which "
+                "lstmkit does not do yet; pad with a token the model can learn to ignore, or "
+                "leave mask_zero=False"
+            )
+        self.mask_zero = False
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        if len(input_shape) != 2:
+            raise ValueError(
+                "Embedding expects 2-D input [samples, sequence_length] of token indices; got "
+                f"shape {format_shape(input_shape)}"
+            )
+
+    def check_built_for(self, input_shape: Shape) -> None:
+        # The weights depend on the vocabulary, not on the input's shape.
+        return
+
+    def build(self, input_shape: Shape) -> None:
+        self.add_weight(
+            "embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer
+        )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape, self.output_dim)
+
+    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
+        indices = inputs.long()
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= self.input_dim or not torch.equal(indices.to(inputs.dtype), inputs):
+            bad = inputs[(indices < 0) | (indices >= self.input_dim) | (indices != inputs)]
+            raise ValueError(
+                f"{self.name} expects integer tokens in [0, {self.input_dim}) (input_dim); got "
+                f"{bad.flatten()[0].item()!r}"
+            )
+        return F.embedding(indices, self.embeddings)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "mask_zero": self.mask_zero,
+        }
