@@ -76,3 +76,74 @@ def dense(x: Array, kernel: Array, bias: Array | None, activation: str = "linear
     if bias is not None:
         out = out + bias
     return NUMPY_ACTIVATIONS[activation](out)
+
+
+def gru(
+    x: Array,
+    kernel: Array,
+    recurrent_kernel: Array,
+    bias: Array | None,
+    *,
+    h0: Array | None = None,
+    activation: str = "tanh",
+    recurrent_activation: str = "sigmoid",
+    reset_after: bool = True,
+    go_backwards: bool = False,
+    return_sequences: bool = False,
+) -> tuple[Array, Array]:
+    """Keras's GRU (gate order z, r, h) -> (output, h). ``bias`` is ``(2, 3u)`` (input and
+    recurrent biases) when ``reset_after``, else ``(3u,)``."""
+    act = NUMPY_ACTIVATIONS[activation]
+    rec = NUMPY_ACTIVATIONS[recurrent_activation]
+    x = np.asarray(x, np.float64)
+    batch, timesteps, _ = x.shape
+    u = recurrent_kernel.shape[0]
+    h = np.zeros((batch, u)) if h0 is None else np.asarray(h0, np.float64)
+    b_in = np.zeros(3 * u) if bias is None else (bias[0] if reset_after else bias)
+    b_rec = np.zeros(3 * u) if bias is None or not reset_after else bias[1]
+    Wz, Wr, Wh = kernel[:, :u], kernel[:, u : 2 * u], kernel[:, 2 * u :]
+    Uz, Ur, Uh = (
+        recurrent_kernel[:, :u],
+        recurrent_kernel[:, u : 2 * u],
+        recurrent_kernel[:, 2 * u :],
+    )
+    outputs = []
+    steps = range(timesteps - 1, -1, -1) if go_backwards else range(timesteps)
+    for t in steps:
+        xt = x[:, t, :]
+        z = rec(xt @ Wz + b_in[:u] + h @ Uz + b_rec[:u])
+        r = rec(xt @ Wr + b_in[u : 2 * u] + h @ Ur + b_rec[u : 2 * u])
+        if reset_after:
+            hh = act(xt @ Wh + b_in[2 * u :] + r * (h @ Uh + b_rec[2 * u :]))
+        else:
+            hh = act(xt @ Wh + b_in[2 * u :] + (r * h) @ Uh)
+        h = z * h + (1.0 - z) * hh
+        outputs.append(h)
+    output = np.stack(outputs, axis=1) if return_sequences else h
+    return output, h
+
+
+def simple_rnn(
+    x: Array,
+    kernel: Array,
+    recurrent_kernel: Array,
+    bias: Array | None,
+    *,
+    h0: Array | None = None,
+    activation: str = "tanh",
+    go_backwards: bool = False,
+    return_sequences: bool = False,
+) -> tuple[Array, Array]:
+    """``h_t = activation(x_t W + h_{t-1} U + b)`` -> (output, h)."""
+    act = NUMPY_ACTIVATIONS[activation]
+    x = np.asarray(x, np.float64)
+    batch, timesteps, _ = x.shape
+    u = recurrent_kernel.shape[0]
+    h = np.zeros((batch, u)) if h0 is None else np.asarray(h0, np.float64)
+    outputs = []
+    steps = range(timesteps - 1, -1, -1) if go_backwards else range(timesteps)
+    for t in steps:
+        h = act(x[:, t, :] @ kernel + h @ recurrent_kernel + (0.0 if bias is None else bias))
+        outputs.append(h)
+    output = np.stack(outputs, axis=1) if return_sequences else h
+    return output, h

@@ -39,7 +39,15 @@ import torch
 
 from lstmkit import activations
 
-__all__ = ["LSTMResult", "lstm", "select_lstm_path"]
+__all__ = [
+    "LSTMResult",
+    "gru",
+    "lstm",
+    "select_gru_path",
+    "select_lstm_path",
+    "select_simple_rnn_path",
+    "simple_rnn",
+]
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 LSTMResult = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
@@ -176,3 +184,184 @@ def _lstm_loop(
             steps.append(h)
     output = torch.stack(steps, dim=1) if return_sequences else h
     return output, h, c
+
+
+# -- GRU ----------------------------------------------------------------------------------------
+#
+# Keras's layout, gate order z (update), r (reset), h (candidate):
+#
+#     kernel            (input_dim, 3 * units)   columns [z | r | h]
+#     recurrent_kernel  (units, 3 * units)
+#     bias              (2, 3 * units): [input bias; recurrent bias]   reset_after=True (default)
+#                       (3 * units,)                                   reset_after=False
+#
+# For every timestep, with x_t (batch, input_dim) and the biases split as b_in, b_rec:
+#
+#     x_z, x_r, x_h = split(x_t @ kernel + b_in)
+#     z = recurrent_activation(x_z + h @ U_z + b_rec_z)
+#     r = recurrent_activation(x_r + h @ U_r + b_rec_r)
+#     reset_after=True:   hh = activation(x_h + r * (h @ U_h + b_rec_h))
+#     reset_after=False:  hh = activation(x_h + (r * h) @ U_h)
+#     h_t = z * h_{t-1} + (1 - z) * hh
+#
+# PyTorch's fused GRU is exactly reset_after=True with tanh/sigmoid, in gate order r, z, n: the
+# Keras column blocks are reordered at the boundary, here and nowhere else.
+
+
+def select_gru_path(
+    activation: Activation,
+    recurrent_activation: Activation,
+    reset_after: bool,
+    recurrent_dropout: bool,
+) -> str:
+    """``"fused"`` when PyTorch's fused GRU computes exactly these equations, else ``"loop"``."""
+    exact = activation is activations.tanh and recurrent_activation is activations.sigmoid
+    return FUSED if exact and reset_after and not recurrent_dropout else LOOP
+
+
+def gru(
+    inputs: torch.Tensor,
+    initial_h: torch.Tensor,
+    kernel: torch.Tensor,
+    recurrent_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+    *,
+    activation: Activation = activations.tanh,
+    recurrent_activation: Activation = activations.sigmoid,
+    reset_after: bool = True,
+    go_backwards: bool = False,
+    return_sequences: bool = True,
+    input_mask: torch.Tensor | None = None,
+    recurrent_mask: torch.Tensor | None = None,
+    path: str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run a GRU over a batch of sequences.
+
+    Args:
+        inputs: ``(batch, timesteps, input_dim)``. initial_h: ``(batch, units)``.
+        kernel, recurrent_kernel, bias: Keras layout, see above.
+        input_mask: ``(batch, input_dim)`` dropout multiplier for every timestep's input.
+        recurrent_mask: ``(batch, units)`` dropout multiplier for ``h_{t-1}`` in the recurrent
+            products (not in the final interpolation, as Keras).
+        Other arguments as :func:`lstm`.
+
+    Returns:
+        ``(output, h_T)``: output ``(batch, timesteps, units)`` when ``return_sequences`` else
+        ``(batch, units)``; ``h_T`` ``(batch, units)``.
+    """
+    if path is None:
+        path = select_gru_path(
+            activation, recurrent_activation, reset_after, recurrent_mask is not None
+        )
+    if input_mask is not None:
+        inputs = inputs * input_mask.unsqueeze(1)
+    if go_backwards:
+        inputs = inputs.flip(1)
+    units = recurrent_kernel.shape[0]
+    if bias is None:
+        input_bias = recurrent_bias = None
+    elif reset_after:
+        input_bias, recurrent_bias = bias[0], bias[1]
+    else:
+        input_bias, recurrent_bias = bias, None
+    if path == FUSED:
+        if recurrent_mask is not None or not reset_after:
+            raise ValueError("the fused GRU path needs reset_after=True and no recurrent dropout")
+
+        def torch_order(w: torch.Tensor) -> torch.Tensor:  # [z | r | h] -> [r | z | n]
+            return torch.cat([w[..., units : 2 * units], w[..., :units], w[..., 2 * units :]], -1)
+
+        weights = [torch_order(kernel).t(), torch_order(recurrent_kernel).t()]
+        if bias is not None:
+            weights += [torch_order(input_bias), torch_order(recurrent_bias)]
+        output, h_n = torch.gru(
+            inputs, initial_h.unsqueeze(0), weights, bias is not None, 1, 0.0, False, False, True
+        )
+        h = h_n.squeeze(0)
+        return (output if return_sequences else h), h
+    projected = inputs @ kernel
+    if input_bias is not None:
+        projected = projected + input_bias
+    h = initial_h
+    steps = []
+    for t in range(inputs.shape[1]):
+        x_t = projected[:, t]
+        h_in = h * recurrent_mask if recurrent_mask is not None else h
+        if reset_after:
+            inner = h_in @ recurrent_kernel
+            if recurrent_bias is not None:
+                inner = inner + recurrent_bias
+            zr = recurrent_activation(x_t[:, : 2 * units] + inner[:, : 2 * units])
+            z, r = zr[:, :units], zr[:, units:]
+            hh = activation(x_t[:, 2 * units :] + r * inner[:, 2 * units :])
+        else:
+            zr = recurrent_activation(x_t[:, : 2 * units] + h_in @ recurrent_kernel[:, : 2 * units])
+            z, r = zr[:, :units], zr[:, units:]
+            hh = activation(x_t[:, 2 * units :] + (r * h_in) @ recurrent_kernel[:, 2 * units :])
+        h = z * h + (1.0 - z) * hh
+        if return_sequences:
+            steps.append(h)
+    output = torch.stack(steps, dim=1) if return_sequences else h
+    return output, h
+
+
+# -- SimpleRNN ----------------------------------------------------------------------------------
+#
+#     h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)
+#
+# kernel (input_dim, units), recurrent_kernel (units, units), bias (units,). PyTorch's fused
+# RNN kernels compute exactly this for tanh and relu.
+
+
+def select_simple_rnn_path(activation: Activation, recurrent_dropout: bool) -> str:
+    """``"fused"`` for tanh or relu without recurrent dropout, else ``"loop"``."""
+    fused = activation is activations.tanh or activation is activations.relu
+    return FUSED if fused and not recurrent_dropout else LOOP
+
+
+def simple_rnn(
+    inputs: torch.Tensor,
+    initial_h: torch.Tensor,
+    kernel: torch.Tensor,
+    recurrent_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+    *,
+    activation: Activation = activations.tanh,
+    go_backwards: bool = False,
+    return_sequences: bool = True,
+    input_mask: torch.Tensor | None = None,
+    recurrent_mask: torch.Tensor | None = None,
+    path: str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run a fully connected RNN over a batch of sequences. Shapes and arguments as
+    :func:`gru`; returns ``(output, h_T)``."""
+    if path is None:
+        path = select_simple_rnn_path(activation, recurrent_mask is not None)
+    if input_mask is not None:
+        inputs = inputs * input_mask.unsqueeze(1)
+    if go_backwards:
+        inputs = inputs.flip(1)
+    if path == FUSED:
+        if recurrent_mask is not None:
+            raise ValueError("the fused SimpleRNN path cannot apply recurrent dropout")
+        kernel_fn = torch.rnn_tanh if activation is activations.tanh else torch.rnn_relu
+        weights = [kernel.t(), recurrent_kernel.t()]
+        if bias is not None:
+            weights += [bias, bias.new_zeros(bias.shape)]
+        output, h_n = kernel_fn(
+            inputs, initial_h.unsqueeze(0), weights, bias is not None, 1, 0.0, False, False, True
+        )
+        h = h_n.squeeze(0)
+        return (output if return_sequences else h), h
+    projected = inputs @ kernel
+    if bias is not None:
+        projected = projected + bias
+    h = initial_h
+    steps = []
+    for t in range(inputs.shape[1]):
+        h_in = h * recurrent_mask if recurrent_mask is not None else h
+        h = activation(torch.addmm(projected[:, t], h_in, recurrent_kernel))
+        if return_sequences:
+            steps.append(h)
+    output = torch.stack(steps, dim=1) if return_sequences else h
+    return output, h
