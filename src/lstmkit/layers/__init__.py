@@ -6,10 +6,12 @@ from lstmkit.layers.core import Activation, Dense, Dropout, Input, InputLayer, K
 from lstmkit.layers.embedding import Embedding
 from lstmkit.layers.recurrent import LSTM
 from lstmkit.layers.reshaping import Flatten, RepeatVector
+from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "LSTM",
     "Activation",
+    "Bidirectional",
     "Conv1D",
     "Dense",
     "Dropout",
@@ -21,4 +23,5 @@ __all__ = [
     "Layer",
     "MaxPooling1D",
     "RepeatVector",
+    "TimeDistributed",
 ]
