@@ -4,11 +4,12 @@ from lstmkit.layers.base import Layer
 from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, Input, InputLayer, KerasTensor
 from lstmkit.layers.embedding import Embedding
-from lstmkit.layers.recurrent import LSTM
+from lstmkit.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
+    "GRU",
     "LSTM",
     "Activation",
     "Bidirectional",
@@ -22,6 +23,8 @@ __all__ = [
     "KerasTensor",
     "Layer",
     "MaxPooling1D",
+    "Recurrent",
     "RepeatVector",
+    "SimpleRNN",
     "TimeDistributed",
 ]

@@ -221,7 +221,8 @@ class Layer(ABC):
         if self.built:
             self.check_built_for(shape)
         else:
-            self.build_for((None, *shape[1:]))
+            declared = self.batch_input_shape
+            self.build_for((declared[0] if declared else None, *shape[1:]))
         with torch.set_grad_enabled(not as_numpy and torch.is_grad_enabled()):
             out = self.call(x, training=training, **kwargs)
         if not as_numpy:
