@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["clear_session", "set_random_seed"]
+__all__ = ["clear_session", "set_random_seed", "to_categorical"]
 
 
 def set_random_seed(seed: int) -> None:
@@ -39,3 +40,39 @@ def dropout_mask(
     """Inverted-dropout multiplier: 0 with probability ``rate``, else ``1 / (1 - rate)``."""
     keep = 1.0 - rate
     return torch.empty(shape).bernoulli_(keep, generator=generator).div_(keep)
+
+
+def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:
+    """One-hot encode integer class labels, Keras's ``to_categorical``.
+
+    Shapes: labels ``(n,)`` or ``(n, 1)`` → ``(n, num_classes)``; any ``(*shape)`` →
+    ``(*shape, num_classes)`` (a trailing axis of 1 is dropped first, as Keras). ``num_classes``
+    defaults to ``max(y) + 1``. Returns float32 (Keras returns float64 from NumPy input; every
+    model here computes in float32). Labels must be integers in ``[0, num_classes)``: Keras
+    would wrap a negative label around to the last class.
+    """
+    array = np.asarray(y)
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        as_int = array.astype(np.int64)
+        if not np.issubdtype(array.dtype, np.number) or not np.array_equal(as_int, array):
+            raise ValueError(f"to_categorical expects integer class labels; got {array.dtype}")
+        array = as_int
+    array = array.astype(np.int64)
+    shape = array.shape
+    if len(shape) > 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    flat = array.reshape(-1)
+    if num_classes is None:
+        num_classes = int(flat.max()) + 1 if flat.size else 0
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(
+            f"to_categorical: num_classes must be a positive integer; got {num_classes!r}"
+        )
+    if flat.size and (flat.min() < 0 or flat.max() >= num_classes):
+        bad = flat[(flat < 0) | (flat >= num_classes)][0]
+        raise ValueError(
+            f"to_categorical expects labels in [0, {num_classes}) (num_classes); got {bad}"
+        )
+    out = np.zeros((flat.size, num_classes), dtype=np.float32)
+    out[np.arange(flat.size), flat] = 1.0
+    return out.reshape(*shape, num_classes)
