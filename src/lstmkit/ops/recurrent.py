@@ -57,12 +57,15 @@ LOOP = "loop"
 
 
 def select_lstm_path(
-    activation: Activation, recurrent_activation: Activation, recurrent_dropout: bool
+    activation: Activation,
+    recurrent_activation: Activation,
+    recurrent_dropout: bool,
+    masked: bool = False,
 ) -> str:
     """Return ``"fused"`` when PyTorch's fused kernel computes exactly these equations, else
-    ``"loop"``."""
+    ``"loop"``. A mask needs the loop: the fused kernel cannot hold the state over a step."""
     exact = activation is activations.tanh and recurrent_activation is activations.sigmoid
-    return FUSED if exact and not recurrent_dropout else LOOP
+    return FUSED if exact and not recurrent_dropout and not masked else LOOP
 
 
 def lstm(
@@ -79,6 +82,8 @@ def lstm(
     return_sequences: bool = True,
     input_mask: torch.Tensor | None = None,
     recurrent_mask: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+    zero_output_for_mask: bool = False,
     path: str | None = None,
 ) -> LSTMResult:
     """Run an LSTM over a batch of sequences.
@@ -93,6 +98,9 @@ def lstm(
         return_sequences: return ``h`` for every timestep, else only the last one.
         input_mask: ``(batch, input_dim)`` dropout multiplier applied to every timestep's input.
         recurrent_mask: ``(batch, units)`` dropout multiplier applied to ``h_{t-1}``.
+        mask: ``(batch, timesteps)`` booleans, False for padding: a masked step leaves the
+            states unchanged and repeats the previous output (zeros before any), as Keras.
+        zero_output_for_mask: give zeros instead of the previous output at masked steps.
         path: force ``"fused"`` or ``"loop"``; by default :func:`select_lstm_path` decides.
 
     Returns:
@@ -100,14 +108,17 @@ def lstm(
         else ``(batch, units)``; ``h_T`` and ``c_T`` are ``(batch, units)``.
     """
     if path is None:
-        path = select_lstm_path(activation, recurrent_activation, recurrent_mask is not None)
+        path = select_lstm_path(
+            activation, recurrent_activation, recurrent_mask is not None, mask is not None
+        )
     if input_mask is not None:
         inputs = inputs * input_mask.unsqueeze(1)
     if go_backwards:
         inputs = inputs.flip(1)
+        mask = None if mask is None else mask.flip(1)
     if path == FUSED:
-        if recurrent_mask is not None:
-            raise ValueError("the fused LSTM path cannot apply recurrent dropout")
+        if recurrent_mask is not None or mask is not None:
+            raise ValueError("the fused LSTM path cannot apply recurrent dropout or a mask")
         return _lstm_fused(
             inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, return_sequences
         )
@@ -122,6 +133,7 @@ def lstm(
         recurrent_activation,
         return_sequences,
         recurrent_mask,
+        _StepMask.of(mask, zero_output_for_mask),
     )
 
 
@@ -165,6 +177,7 @@ def _lstm_loop(
     recurrent_activation: Activation,
     return_sequences: bool,
     recurrent_mask: torch.Tensor | None,
+    step_mask: _StepMask | None,
 ) -> LSTMResult:
     units = recurrent_kernel.shape[0]
     # One product for the input projection of every timestep: (batch, timesteps, 4u).
@@ -178,12 +191,49 @@ def _lstm_loop(
         gates = recurrent_activation(z[:, : 2 * units])
         i, f = gates[:, :units], gates[:, units:]
         o = recurrent_activation(z[:, 3 * units :])
-        c = f * c + i * activation(z[:, 2 * units : 3 * units])
-        h = o * activation(c)
+        c_new = f * c + i * activation(z[:, 2 * units : 3 * units])
+        h_new = o * activation(c_new)
+        if step_mask is None:
+            h, c, out = h_new, c_new, h_new
+        else:
+            (h, c), out = step_mask.hold(t, (h_new, c_new), (h, c), h_new)
         if return_sequences:
-            steps.append(h)
-    output = torch.stack(steps, dim=1) if return_sequences else h
+            steps.append(out)
+    output = torch.stack(steps, dim=1) if return_sequences else out
     return output, h, c
+
+
+class _StepMask:
+    """Keras's masked stepping for the loop paths: at a masked step the states keep their values
+    and the output repeats the previous output (zeros before the first, or always zeros with
+    ``zero_output_for_mask``)."""
+
+    def __init__(self, mask: torch.Tensor, zero_output: bool) -> None:
+        self.mask = mask.to(torch.bool).unsqueeze(-1)  # (batch, timesteps, 1)
+        self.zero_output = zero_output
+        self.previous: torch.Tensor | None = None
+
+    @classmethod
+    def of(cls, mask: torch.Tensor | None, zero_output: bool) -> _StepMask | None:
+        return None if mask is None else cls(mask, zero_output)
+
+    def hold(
+        self,
+        t: int,
+        new_states: tuple[torch.Tensor, ...],
+        old_states: tuple[torch.Tensor, ...],
+        output: torch.Tensor,
+    ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+        keep = self.mask[:, t]
+        states = tuple(
+            torch.where(keep, new, old) for new, old in zip(new_states, old_states, strict=True)
+        )
+        if self.zero_output or self.previous is None:
+            fallback = torch.zeros_like(output)
+        else:
+            fallback = self.previous
+        self.previous = torch.where(keep, output, fallback)
+        return states, self.previous
 
 
 # -- GRU ----------------------------------------------------------------------------------------
@@ -213,10 +263,12 @@ def select_gru_path(
     recurrent_activation: Activation,
     reset_after: bool,
     recurrent_dropout: bool,
+    masked: bool = False,
 ) -> str:
-    """``"fused"`` when PyTorch's fused GRU computes exactly these equations, else ``"loop"``."""
+    """``"fused"`` when PyTorch's fused GRU computes exactly these equations, else ``"loop"``
+    (always with a mask)."""
     exact = activation is activations.tanh and recurrent_activation is activations.sigmoid
-    return FUSED if exact and reset_after and not recurrent_dropout else LOOP
+    return FUSED if exact and reset_after and not recurrent_dropout and not masked else LOOP
 
 
 def gru(
@@ -233,6 +285,8 @@ def gru(
     return_sequences: bool = True,
     input_mask: torch.Tensor | None = None,
     recurrent_mask: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+    zero_output_for_mask: bool = False,
     path: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Run a GRU over a batch of sequences.
@@ -251,12 +305,17 @@ def gru(
     """
     if path is None:
         path = select_gru_path(
-            activation, recurrent_activation, reset_after, recurrent_mask is not None
+            activation,
+            recurrent_activation,
+            reset_after,
+            recurrent_mask is not None,
+            mask is not None,
         )
     if input_mask is not None:
         inputs = inputs * input_mask.unsqueeze(1)
     if go_backwards:
         inputs = inputs.flip(1)
+        mask = None if mask is None else mask.flip(1)
     units = recurrent_kernel.shape[0]
     if bias is None:
         input_bias = recurrent_bias = None
@@ -265,8 +324,10 @@ def gru(
     else:
         input_bias, recurrent_bias = bias, None
     if path == FUSED:
-        if recurrent_mask is not None or not reset_after:
-            raise ValueError("the fused GRU path needs reset_after=True and no recurrent dropout")
+        if recurrent_mask is not None or mask is not None or not reset_after:
+            raise ValueError(
+                "the fused GRU path needs reset_after=True, no recurrent dropout and no mask"
+            )
 
         def torch_order(w: torch.Tensor) -> torch.Tensor:  # [z | r | h] -> [r | z | n]
             return torch.cat([w[..., units : 2 * units], w[..., :units], w[..., 2 * units :]], -1)
@@ -283,6 +344,7 @@ def gru(
     if input_bias is not None:
         projected = projected + input_bias
     h = initial_h
+    step_mask = _StepMask.of(mask, zero_output_for_mask)
     steps = []
     for t in range(inputs.shape[1]):
         x_t = projected[:, t]
@@ -298,10 +360,14 @@ def gru(
             zr = recurrent_activation(x_t[:, : 2 * units] + h_in @ recurrent_kernel[:, : 2 * units])
             z, r = zr[:, :units], zr[:, units:]
             hh = activation(x_t[:, 2 * units :] + (r * h_in) @ recurrent_kernel[:, 2 * units :])
-        h = z * h + (1.0 - z) * hh
+        h_new = z * h + (1.0 - z) * hh
+        if step_mask is None:
+            h = out = h_new
+        else:
+            (h,), out = step_mask.hold(t, (h_new,), (h,), h_new)
         if return_sequences:
-            steps.append(h)
-    output = torch.stack(steps, dim=1) if return_sequences else h
+            steps.append(out)
+    output = torch.stack(steps, dim=1) if return_sequences else out
     return output, h
 
 
@@ -313,10 +379,12 @@ def gru(
 # RNN kernels compute exactly this for tanh and relu.
 
 
-def select_simple_rnn_path(activation: Activation, recurrent_dropout: bool) -> str:
-    """``"fused"`` for tanh or relu without recurrent dropout, else ``"loop"``."""
+def select_simple_rnn_path(
+    activation: Activation, recurrent_dropout: bool, masked: bool = False
+) -> str:
+    """``"fused"`` for tanh or relu without recurrent dropout or mask, else ``"loop"``."""
     fused = activation is activations.tanh or activation is activations.relu
-    return FUSED if fused and not recurrent_dropout else LOOP
+    return FUSED if fused and not recurrent_dropout and not masked else LOOP
 
 
 def simple_rnn(
@@ -331,19 +399,22 @@ def simple_rnn(
     return_sequences: bool = True,
     input_mask: torch.Tensor | None = None,
     recurrent_mask: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+    zero_output_for_mask: bool = False,
     path: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Run a fully connected RNN over a batch of sequences. Shapes and arguments as
     :func:`gru`; returns ``(output, h_T)``."""
     if path is None:
-        path = select_simple_rnn_path(activation, recurrent_mask is not None)
+        path = select_simple_rnn_path(activation, recurrent_mask is not None, mask is not None)
     if input_mask is not None:
         inputs = inputs * input_mask.unsqueeze(1)
     if go_backwards:
         inputs = inputs.flip(1)
+        mask = None if mask is None else mask.flip(1)
     if path == FUSED:
-        if recurrent_mask is not None:
-            raise ValueError("the fused SimpleRNN path cannot apply recurrent dropout")
+        if recurrent_mask is not None or mask is not None:
+            raise ValueError("the fused SimpleRNN path cannot apply recurrent dropout or a mask")
         kernel_fn = torch.rnn_tanh if activation is activations.tanh else torch.rnn_relu
         weights = [kernel.t(), recurrent_kernel.t()]
         if bias is not None:
@@ -357,11 +428,16 @@ def simple_rnn(
     if bias is not None:
         projected = projected + bias
     h = initial_h
+    step_mask = _StepMask.of(mask, zero_output_for_mask)
     steps = []
     for t in range(inputs.shape[1]):
         h_in = h * recurrent_mask if recurrent_mask is not None else h
-        h = activation(torch.addmm(projected[:, t], h_in, recurrent_kernel))
+        h_new = activation(torch.addmm(projected[:, t], h_in, recurrent_kernel))
+        if step_mask is None:
+            h = out = h_new
+        else:
+            (h,), out = step_mask.hold(t, (h_new,), (h,), h_new)
         if return_sequences:
-            steps.append(h)
-    output = torch.stack(steps, dim=1) if return_sequences else h
+            steps.append(out)
+    output = torch.stack(steps, dim=1) if return_sequences else out
     return output, h
