@@ -132,9 +132,14 @@ def test_embedding_rejects_tokens_outside_the_vocabulary(bad):
         Embedding(10, 4)(np.array([[1, bad]]))
 
 
-def test_embedding_mask_zero_is_refused_until_masks_flow():
-    with pytest.raises(ValueError, match=r"mask_zero=True\) needs masks"):
-        Embedding(10, 4, mask_zero=True)
+def test_embedding_mask_zero_gives_the_mask_of_nonzero_tokens():
+    layer = Embedding(10, 4, mask_zero=True)
+    layer.build_for((None, 3))
+    tokens = torch.tensor([[0.0, 3.0, 0.0], [1.0, 1.0, 2.0]])
+    out, mask = layer.call_masked(tokens, None)
+    assert out.shape == (2, 3, 4)
+    assert mask.tolist() == [[False, True, False], [True, True, True]]
+    assert Embedding(10, 4).compute_mask(tokens, None) is None
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from lstmkit.layers.base import Layer
 from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, Input, InputLayer, KerasTensor
 from lstmkit.layers.embedding import Embedding
+from lstmkit.layers.masking import Masking
 from lstmkit.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
@@ -22,6 +23,7 @@ __all__ = [
     "InputLayer",
     "KerasTensor",
     "Layer",
+    "Masking",
     "MaxPooling1D",
     "Recurrent",
     "RepeatVector",

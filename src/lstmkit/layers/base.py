@@ -67,6 +67,11 @@ class Layer(ABC):
     input_ndim: ClassVar[int | None] = None
     #: Whether the layer keeps state between calls (stateful recurrent layers).
     stateful: bool = False
+    #: Whether a timestep mask passes through the layer unchanged (Dense, Dropout, ...); a
+    #: layer that neither supports nor consumes masks ends the mask.
+    supports_masking: ClassVar[bool] = False
+    #: Whether :meth:`call` takes ``mask=`` (recurrent layers skip masked timesteps).
+    consumes_mask: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -230,6 +235,22 @@ class Layer(ABC):
         if isinstance(out, list | tuple):
             return [o.detach().cpu().numpy() for o in out]
         return out.detach().cpu().numpy()
+
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+        """The timestep mask of the output, ``(batch, timesteps)`` booleans or ``None``, from the
+        input and its mask: passed through by layers that support masking, else ended."""
+        return mask if self.supports_masking else None
+
+    def call_masked(
+        self, inputs: torch.Tensor, mask: torch.Tensor | None, training: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`call` with the input's mask (to layers that consume one); returns the output
+        and its mask. This is how models move masks from layer to layer."""
+        if mask is not None and self.consumes_mask:
+            out = self.call(inputs, training=training, mask=mask)
+        else:
+            out = self.call(inputs, training=training)
+        return out, self.compute_mask(inputs, mask)
 
     def reset_states(self) -> None:
         """Forget kept state; only stateful layers have any."""

@@ -92,6 +92,8 @@ class Dense(Layer):
     ``kernel (input_dim, units)``, ``bias (units,)``. Parameters: ``input_dim * units + units``.
     """
 
+    supports_masking = True
+
     input_ndim = None
 
     def __init__(
@@ -150,6 +152,8 @@ class Dropout(Layer):
     ``1 / (1 - rate)``; the identity at inference. ``noise_shape`` broadcasts one mask over the
     dimensions given as 1 (``None`` entries take the input's size). Shapes are unchanged."""
 
+    supports_masking = True
+
     def __init__(
         self,
         rate: float,
@@ -184,6 +188,8 @@ class Dropout(Layer):
 
 class Activation(Layer):
     """Applies an activation function element-wise: ``Activation('softmax')``. Shapes unchanged."""
+
+    supports_masking = True
 
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -23,9 +23,9 @@ class Embedding(Layer):
     Parameters: ``input_dim * output_dim``. ``input_length`` is Keras 2's spelling of
     ``input_shape=(input_length,)``.
 
-    ``mask_zero=True`` (token 0 is padding to be skipped downstream) is not supported yet: the
-    masks it creates must flow through the recurrent layers, which they do not do yet, so it
-    raises instead of silently training on the padding.
+    ``mask_zero=True`` makes token 0 padding: the mask ``(batch, sequence_length)`` (True for
+    tokens other than 0) goes to the next layers, as :class:`~lstmkit.layers.Masking`'s does, so
+    ``input_dim`` must count the padding token (vocabulary size + 1).
     """
 
     input_ndim = 2
@@ -45,13 +45,7 @@ class Embedding(Layer):
         self.input_dim = check_positive_int("Embedding", "input_dim", input_dim)
         self.output_dim = check_positive_int("Embedding", "output_dim", output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
-        if mask_zero:
-            raise ValueError(
-                "Embedding(mask_zero=True) needs masks to flow into the recurrent layers, which "
-                "lstmkit does not do yet; pad with a token the model can learn to ignore, or "
-                "leave mask_zero=False"
-            )
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
 
     def check_input_shape(self, input_shape: Shape) -> None:
         if len(input_shape) != 2:
@@ -59,6 +53,9 @@ class Embedding(Layer):
                 "Embedding expects 2-D input [samples, sequence_length] of token indices; got "
                 f"shape {format_shape(input_shape)}"
             )
+
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+        return inputs != 0 if self.mask_zero else None
 
     def check_built_for(self, input_shape: Shape) -> None:
         # The weights depend on the vocabulary, not on the input's shape.

@@ -36,9 +36,15 @@ class Recurrent(Layer):
     Shapes (``B`` batch, ``T`` timesteps, ``D`` features, ``u = units``): inputs ``(B, T, D)``;
     output ``(B, u)`` (the last step), or ``(B, T, u)`` with ``return_sequences=True``; with
     ``return_state=True`` a list ``[output, *states]``, each state ``(B, u)``.
+
+    Masking, as Keras: given ``mask`` ``(B, T)`` (from ``Masking`` or ``Embedding(mask_zero=
+    True)``), a masked timestep leaves the states unchanged and repeats the previous output
+    (zeros with ``zero_output_for_mask=True``); the sequence output keeps the mask, the last
+    output ends it. A mask runs the loop path of :mod:`lstmkit.ops.recurrent`.
     """
 
     input_ndim = 3
+    consumes_mask = True
     #: The names of the states, in Keras's order: ``("h", "c")`` for an LSTM.
     state_names: tuple[str, ...] = ("h",)
 
@@ -52,6 +58,7 @@ class Recurrent(Layer):
         return_state: bool = False,
         go_backwards: bool = False,
         stateful: bool = False,
+        zero_output_for_mask: bool = False,
         seed: int | None = None,
         input_length: int | None = None,
         input_dim: int | None = None,
@@ -68,6 +75,7 @@ class Recurrent(Layer):
         self.return_state = return_state
         self.go_backwards = go_backwards
         self.stateful = stateful
+        self.zero_output_for_mask = zero_output_for_mask
         self.seed = seed
         self._generator = make_generator(seed)
         self.states: list[torch.Tensor] | None = None
@@ -150,18 +158,36 @@ class Recurrent(Layer):
         states: list[torch.Tensor],
         input_mask: torch.Tensor | None,
         recurrent_mask: torch.Tensor | None,
+        mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The layer's equations over the sequence: ``(output, final states)``; sets
         :attr:`kernel_path`."""
         raise NotImplementedError(f"{type(self).__name__} must define step_over")
+
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+        return mask if self.return_sequences else None
+
+    def _check_mask(self, inputs: torch.Tensor, mask: Any) -> torch.Tensor:
+        if not isinstance(mask, torch.Tensor):
+            mask = torch.as_tensor(np.asarray(mask))
+        if tuple(mask.shape) != tuple(inputs.shape[:2]):
+            raise ValueError(
+                f"{self.name} expects a mask of shape (samples, timesteps) = "
+                f"{tuple(inputs.shape[:2])} for input of shape {tuple(inputs.shape)}; got mask "
+                f"shape {tuple(mask.shape)}"
+            )
+        return mask.to(torch.bool)
 
     def call(
         self,
         inputs: torch.Tensor,
         training: bool = False,
         initial_state: list[Any] | None = None,
+        mask: Any = None,
     ) -> torch.Tensor | list[torch.Tensor]:
         batch = inputs.shape[0]
+        if mask is not None:
+            mask = self._check_mask(inputs, mask)
         if initial_state is not None:
             states = self._as_state(initial_state, batch)
         elif self.stateful:
@@ -182,7 +208,7 @@ class Recurrent(Layer):
             recurrent_mask = dropout_mask(
                 (batch, self.units), self.recurrent_dropout, self._generator
             )
-        output, new_states = self.step_over(inputs, states, input_mask, recurrent_mask)
+        output, new_states = self.step_over(inputs, states, input_mask, recurrent_mask, mask)
         if self.stateful:
             self.states = [s.detach() for s in new_states]
         if self.return_state:
@@ -199,6 +225,7 @@ class Recurrent(Layer):
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
+            "zero_output_for_mask": self.zero_output_for_mask,
             "seed": self.seed,
         }
 
@@ -283,9 +310,10 @@ class LSTM(Recurrent):
         states: list[torch.Tensor],
         input_mask: torch.Tensor | None,
         recurrent_mask: torch.Tensor | None,
+        mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         self.kernel_path = ops.select_lstm_path(
-            self.activation, self.recurrent_activation, recurrent_mask is not None
+            self.activation, self.recurrent_activation, recurrent_mask is not None, mask is not None
         )
         output, h, c = ops.lstm(
             inputs,
@@ -300,6 +328,8 @@ class LSTM(Recurrent):
             return_sequences=self.return_sequences,
             input_mask=input_mask,
             recurrent_mask=recurrent_mask,
+            mask=mask,
+            zero_output_for_mask=self.zero_output_for_mask,
             path=self.kernel_path,
         )
         return output, [h, c]
@@ -366,9 +396,14 @@ class GRU(Recurrent):
         states: list[torch.Tensor],
         input_mask: torch.Tensor | None,
         recurrent_mask: torch.Tensor | None,
+        mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         self.kernel_path = ops.select_gru_path(
-            self.activation, self.recurrent_activation, self.reset_after, recurrent_mask is not None
+            self.activation,
+            self.recurrent_activation,
+            self.reset_after,
+            recurrent_mask is not None,
+            mask is not None,
         )
         output, h = ops.gru(
             inputs,
@@ -383,6 +418,8 @@ class GRU(Recurrent):
             return_sequences=self.return_sequences,
             input_mask=input_mask,
             recurrent_mask=recurrent_mask,
+            mask=mask,
+            zero_output_for_mask=self.zero_output_for_mask,
             path=self.kernel_path,
         )
         return output, [h]
@@ -440,8 +477,11 @@ class SimpleRNN(Recurrent):
         states: list[torch.Tensor],
         input_mask: torch.Tensor | None,
         recurrent_mask: torch.Tensor | None,
+        mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        self.kernel_path = ops.select_simple_rnn_path(self.activation, recurrent_mask is not None)
+        self.kernel_path = ops.select_simple_rnn_path(
+            self.activation, recurrent_mask is not None, mask is not None
+        )
         output, h = ops.simple_rnn(
             inputs,
             states[0],
@@ -453,6 +493,8 @@ class SimpleRNN(Recurrent):
             return_sequences=self.return_sequences,
             input_mask=input_mask,
             recurrent_mask=recurrent_mask,
+            mask=mask,
+            zero_output_for_mask=self.zero_output_for_mask,
             path=self.kernel_path,
         )
         return output, [h]

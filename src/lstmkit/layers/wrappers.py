@@ -53,6 +53,7 @@ class Bidirectional(Layer):
     """
 
     input_ndim = 3
+    consumes_mask = True
 
     def __init__(
         self,
@@ -96,6 +97,10 @@ class Bidirectional(Layer):
                 raise ValueError(
                     f"Bidirectional needs the same {attribute} in its forward and backward layers"
                 )
+        # Keras's rule: masked steps of the two sequence outputs are zeros, so a padded step
+        # never mixes one direction's output with the other's stale one.
+        for inner in (self.forward_layer, self.backward_layer):
+            inner.zero_output_for_mask = inner.return_sequences
         self.merge_mode = merge_mode
         self.stateful = self.forward_layer.stateful
         self.return_sequences = self.forward_layer.return_sequences
@@ -121,6 +126,9 @@ class Bidirectional(Layer):
     def check_built_for(self, input_shape: Shape) -> None:
         self.forward_layer.check_built_for(input_shape)
 
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+        return mask if self.return_sequences else None
+
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = self.forward_layer.compute_output_shape(input_shape)
         if self.merge_mode == "concat":
@@ -141,6 +149,7 @@ class Bidirectional(Layer):
         inputs: torch.Tensor,
         training: bool = False,
         initial_state: list[Any] | None = None,
+        mask: Any = None,
     ) -> torch.Tensor | list[torch.Tensor]:
         forward_state = backward_state = None
         if initial_state is not None:
@@ -152,8 +161,12 @@ class Bidirectional(Layer):
                 )
             half = len(initial_state) // 2
             forward_state, backward_state = list(initial_state[:half]), list(initial_state[half:])
-        forward = self.forward_layer.call(inputs, training=training, initial_state=forward_state)
-        backward = self.backward_layer.call(inputs, training=training, initial_state=backward_state)
+        forward = self.forward_layer.call(
+            inputs, training=training, initial_state=forward_state, mask=mask
+        )
+        backward = self.backward_layer.call(
+            inputs, training=training, initial_state=backward_state, mask=mask
+        )
         forward_states: list[torch.Tensor] = []
         backward_states: list[torch.Tensor] = []
         if self.return_state:
@@ -192,8 +205,10 @@ class TimeDistributed(Layer):
     ``TimeDistributed(Dense(1))`` turns ``(B, T, u)`` into ``(B, T, 1)``.
 
     Shapes: inputs ``(B, T, *rest)`` → outputs ``(B, T, *inner_output[1:])``, where the inner
-    layer sees ``(B * T, *rest)``. Weights: the inner layer's.
+    layer sees ``(B * T, *rest)``. Weights: the inner layer's. A timestep mask passes through.
     """
+
+    supports_masking = True
 
     def __init__(self, layer: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
