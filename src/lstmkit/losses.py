@@ -350,11 +350,17 @@ class Loss:
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.fn_kwargs = kwargs
 
-    def __call__(self, y_true: Any, y_pred: Any) -> torch.Tensor:
+    def __call__(self, y_true: Any, y_pred: Any, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The reduced loss. ``mask`` ``(batch, timesteps)``, the timestep mask of a sequence
+        output: masked positions are left out, the rest averaged (Keras's
+        ``sum(values * mask) / (sum(mask) + epsilon)``)."""
         y_true, y_pred = _same_rank(y_true, y_pred)
         values = self.fn(y_true, y_pred, **self.fn_kwargs)
         if not isinstance(values, torch.Tensor):
             values = torch.as_tensor(values, dtype=y_pred.dtype)
+        if mask is not None and values.shape == mask.shape:
+            weights = mask.to(values.dtype)
+            return (values * weights).sum() / (weights.sum() + backend.epsilon())
         if values.dim() == 0:
             return values
         if values.numel() == 0:

@@ -52,8 +52,11 @@ class Metric:
         """Forget everything accumulated."""
         raise NotImplementedError(f"{type(self).__name__} must define reset_state()")
 
-    def update_state(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
-        """Accumulate one batch."""
+    def update_state(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> None:
+        """Accumulate one batch; ``mask`` ``(batch, timesteps)`` leaves masked positions of a
+        sequence output out."""
         raise NotImplementedError(f"{type(self).__name__} must define update_state()")
 
     def result(self) -> torch.Tensor:
@@ -87,9 +90,12 @@ class Mean(Metric):
         # A float64 total: sums over many batches keep float32's precision.
         self.total = torch.zeros((), dtype=torch.float64)
         self.count = 0
+        # Masked positions counted as a tensor, so a masked update needs no host sync either.
+        self.weight = torch.zeros((), dtype=torch.float64)
 
-    def add(self, values: Any) -> None:
-        """Accumulate ``values`` (a tensor, an array or a number) without reading them back."""
+    def add(self, values: Any, mask: torch.Tensor | None = None) -> None:
+        """Accumulate ``values`` (a tensor, an array or a number) without reading them back.
+        With ``mask`` of ``values``'s shape, only the unmasked values count."""
         if not isinstance(values, torch.Tensor):
             values = torch.as_tensor(values)
         # Detached, so the in-place sum records no graph even when autograd is on.
@@ -98,6 +104,11 @@ class Mean(Metric):
             values = values.to(torch.float32)
         if self.total.device != values.device:
             self.total = self.total.to(values.device)
+        if mask is not None and values.shape == mask.shape:
+            weights = mask.to(torch.float64)
+            self.total.add_((values * weights).sum())
+            self.weight = self.weight.to(values.device) + weights.sum()
+            return
         if values.dim() == 0:
             self.total.add_(values)
             self.count += 1
@@ -117,7 +128,8 @@ class Mean(Metric):
 
     def result(self) -> torch.Tensor:
         # Keras's divide_no_nan: 0 before any update (the total is then 0 too).
-        return (self.total / max(self.count, 1)).to(torch.float32)
+        count = self.weight + self.count
+        return (self.total / torch.clamp(count, min=1.0)).to(torch.float32)
 
 
 class MeanMetricWrapper(Mean):
@@ -133,12 +145,12 @@ class MeanMetricWrapper(Mean):
         self.fn_kwargs = kwargs
         super().__init__(name or getattr(fn, "__name__", type(fn).__name__))
 
-    def update_state(self, y_true: Any, y_pred: Any) -> None:
+    def update_state(self, y_true: Any, y_pred: Any, mask: torch.Tensor | None = None) -> None:
         if torch.is_grad_enabled():  # the training loop already runs metrics without autograd
             with torch.no_grad():
-                self.add(self.fn(y_true, y_pred, **self.fn_kwargs))
+                self.add(self.fn(y_true, y_pred, **self.fn_kwargs), mask)
         else:
-            self.add(self.fn(y_true, y_pred, **self.fn_kwargs))
+            self.add(self.fn(y_true, y_pred, **self.fn_kwargs), mask)
 
 
 class RootMeanSquaredError(Mean):
@@ -148,9 +160,13 @@ class RootMeanSquaredError(Mean):
     def __init__(self, name: str = "root_mean_squared_error") -> None:
         super().__init__(name)
 
-    def update_state(self, y_true: Any, y_pred: Any) -> None:
+    def update_state(self, y_true: Any, y_pred: Any, mask: torch.Tensor | None = None) -> None:
         y_true, y_pred = losses.squeeze_or_expand_to_same_rank(*losses._as_pair(y_true, y_pred))
-        self.add(torch.square(y_pred.detach() - y_true))
+        squares = torch.square(y_pred.detach() - y_true)
+        if mask is not None and squares.shape[:-1] == mask.shape:
+            self.add(squares.mean(dim=-1), mask)
+        else:
+            self.add(squares)
 
     def result(self) -> torch.Tensor:
         return torch.sqrt(super().result())

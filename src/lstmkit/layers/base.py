@@ -72,6 +72,9 @@ class Layer(ABC):
     supports_masking: ClassVar[bool] = False
     #: Whether :meth:`call` takes ``mask=`` (recurrent layers skip masked timesteps).
     consumes_mask: ClassVar[bool] = False
+    #: Whether the layer makes a mask from its input (``Masking``, ``Embedding(mask_zero)``);
+    #: models without one skip mask bookkeeping altogether.
+    creates_mask: bool = False
 
     def __init__(
         self,

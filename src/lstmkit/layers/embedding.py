@@ -54,6 +54,11 @@ class Embedding(Layer):
                 f"shape {format_shape(input_shape)}"
             )
 
+    @property
+    def creates_mask(self) -> bool:
+        """Whether the layer makes a timestep mask (``mask_zero=True``)."""
+        return self.mask_zero
+
     def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
         return inputs != 0 if self.mask_zero else None
 

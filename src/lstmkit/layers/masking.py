@@ -22,6 +22,7 @@ class Masking(Layer):
     """
 
     supports_masking = True
+    creates_mask = True
 
     def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -175,9 +175,21 @@ class Sequential:
 
     def forward(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         """The model on a batch tensor ``(batch, *input_shape[1:])``."""
+        return self.forward_masked(inputs, training)[0]
+
+    def forward_masked(
+        self, inputs: torch.Tensor, training: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The model's output and its timestep mask ``(batch, timesteps)`` (``None`` unless a
+        ``Masking`` layer or ``Embedding(mask_zero=True)`` made one that reaches the output)."""
+        if not any(getattr(layer, "creates_mask", False) for layer in self._layers):
+            for layer in self._layers:
+                inputs = layer.call(inputs, training=training)
+            return inputs, None
+        mask = None
         for layer in self._layers:
-            inputs = layer.call(inputs, training=training)
-        return inputs
+            inputs, mask = layer.call_masked(inputs, mask, training=training)
+        return inputs, mask
 
     def __call__(self, inputs: Any, training: bool = False) -> Any:
         """Run eagerly: NumPy in, NumPy out; a torch tensor in gives a (differentiable) tensor."""

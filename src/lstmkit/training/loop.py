@@ -41,6 +41,9 @@ class TrainableModel(Protocol):
     output_shape: Shape
 
     def forward(self, inputs: torch.Tensor, training: bool) -> torch.Tensor: ...
+    def forward_masked(
+        self, inputs: torch.Tensor, training: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]: ...
     def ensure_built(self, input_shape: Shape) -> None: ...
     @property
     def trainable_weights(self) -> list[torch.nn.Parameter]: ...
@@ -141,22 +144,28 @@ class Trainer:
     # -- the steps ------------------------------------------------------------------------------
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        """Forward, loss, gradients, one optimizer update, and accumulate loss and metrics."""
-        y_pred = self.model.forward(x, training=True)
-        loss = self.loss(y, y_pred)
+        """Forward, loss, gradients, one optimizer update, and accumulate loss and metrics.
+        Masked timesteps of a sequence output count in neither."""
+        y_pred, mask = self.model.forward_masked(x, training=True)
+        loss = self.loss(y, y_pred, mask)
         grads = torch.autograd.grad(loss, self._params, allow_unused=True, materialize_grads=True)
         self.optimizer.apply(list(grads))
-        self._accumulate(loss, y, y_pred, x.shape[0])
+        self._accumulate(loss, y, y_pred, x.shape[0], mask)
 
     def test_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        y_pred = self.model.forward(x, training=False)
-        self._accumulate(self.loss(y, y_pred), y, y_pred, x.shape[0])
+        y_pred, mask = self.model.forward_masked(x, training=False)
+        self._accumulate(self.loss(y, y_pred, mask), y, y_pred, x.shape[0], mask)
 
     def predict_step(self, x: torch.Tensor) -> torch.Tensor:
         return self.model.forward(x, training=False)
 
     def _accumulate(
-        self, loss: torch.Tensor, y: torch.Tensor, y_pred: torch.Tensor, n: int
+        self,
+        loss: torch.Tensor,
+        y: torch.Tensor,
+        y_pred: torch.Tensor,
+        n: int,
+        mask: torch.Tensor | None = None,
     ) -> None:
         # Keras weights each batch's mean loss by the batch's size.
         with torch.no_grad():
@@ -164,7 +173,10 @@ class Trainer:
             self._loss_count += n
             y_pred = y_pred.detach()
             for metric in self.metrics:
-                metric.update_state(y, y_pred)
+                if mask is None:
+                    metric.update_state(y, y_pred)
+                else:
+                    metric.update_state(y, y_pred, mask=mask)
 
     def _reset_trackers(self) -> None:
         self._loss_total = torch.zeros(())
