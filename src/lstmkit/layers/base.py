@@ -221,7 +221,12 @@ class Layer(ABC):
         """Compute the layer on a batch tensor; ``training`` switches dropout on."""
 
     def __call__(self, inputs: Any, training: bool = False, **kwargs: Any) -> Any:
-        """Run the layer eagerly: NumPy in, NumPy out; a torch tensor in gives a tensor out."""
+        """Run the layer eagerly: NumPy in, NumPy out; a torch tensor in gives a tensor out.
+        On a symbolic tensor (from ``Input``) it records the call in a graph for ``Model``."""
+        from lstmkit.models.graph import is_symbolic, symbolic_call
+
+        if is_symbolic(inputs) or is_symbolic(kwargs.get("initial_state")):
+            return symbolic_call(self, inputs, **kwargs)
         as_numpy = not isinstance(inputs, torch.Tensor)
         x = torch.as_tensor(np.asarray(inputs, dtype=np.float32)) if as_numpy else inputs
         shape = tuple(x.shape)
@@ -238,6 +243,11 @@ class Layer(ABC):
         if isinstance(out, list | tuple):
             return [o.detach().cpu().numpy() for o in out]
         return out.detach().cpu().numpy()
+
+    def compute_output_shapes(self, input_shape: Shape) -> list[Shape]:
+        """Every output's shape: one for most layers; recurrent layers with
+        ``return_state=True`` add their states'."""
+        return [self.compute_output_shape(input_shape)]
 
     def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
         """The timestep mask of the output, ``(batch, timesteps)`` booleans or ``None``, from the

@@ -22,13 +22,17 @@ def check_positive_int(layer: str, argument: str, value: Any) -> int:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KerasTensor:
-    """A symbolic input made by :func:`Input`: its ``shape`` includes the batch dimension
-    (``None`` when not fixed). A :class:`~lstmkit.models.Sequential` starts from it."""
+    """A symbolic tensor: made by :func:`Input`, or by calling a layer on symbolic tensors.
+    ``shape`` includes the batch dimension (``None`` when not fixed); ``node`` is the layer call
+    that made it (``None`` for an input). A :class:`~lstmkit.models.Sequential` starts from an
+    input; a :class:`~lstmkit.models.Model` is the graph between inputs and outputs."""
 
     shape: Shape
     name: str
+    node: Any = None
+    index: int = 0
 
     @property
     def ndim(self) -> int:

@@ -112,6 +112,12 @@ class Recurrent(Layer):
             return (batch, timesteps, self.units)
         return (batch, self.units)
 
+    def compute_output_shapes(self, input_shape: Shape) -> list[Shape]:
+        output = self.compute_output_shape(input_shape)
+        if not self.return_state:
+            return [output]
+        return [output, *[(input_shape[0], self.units) for _ in self.state_names]]
+
     # -- state ----------------------------------------------------------------------------------
 
     def _zero_states(self, batch: int) -> list[torch.Tensor]:

@@ -135,6 +135,14 @@ class Bidirectional(Layer):
             return (*shape[:-1], 2 * shape[-1])
         return shape
 
+    def compute_output_shapes(self, input_shape: Shape) -> list[Shape]:
+        shape = self.compute_output_shape(input_shape)
+        outputs = [shape, shape] if self.merge_mode is None else [shape]
+        if self.return_state:
+            states = self.forward_layer.compute_output_shapes(input_shape)[1:]
+            outputs += states + states
+        return outputs
+
     def reset_states(self, states: list[Any] | None = None) -> None:
         if states is None:
             self.forward_layer.reset_states()

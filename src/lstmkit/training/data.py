@@ -12,7 +12,22 @@ import torch
 
 from lstmkit.layers.base import Shape, format_shape
 
-__all__ = ["check_positive_int", "to_inputs", "to_targets"]
+__all__ = ["Aligned", "check_positive_int", "to_inputs", "to_targets"]
+
+
+class Aligned(tuple):
+    """Several tensors with the same samples (the inputs or targets of a model with several),
+    sliced together: ``aligned[rows]`` slices each, ``aligned.shape`` is the first one's, and
+    iterating gives the tensors. Lets the training loop batch them as it batches one tensor."""
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, int):
+            return tuple.__getitem__(self, index)
+        return Aligned(tensor[index] for tensor in tuple.__iter__(self))
+
+    @property
+    def shape(self) -> torch.Size:
+        return tuple.__getitem__(self, 0).shape
 
 
 def check_positive_int(argument: str, value: Any) -> int:

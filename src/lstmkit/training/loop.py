@@ -28,7 +28,7 @@ from lstmkit.training.callbacks import (
     ProgbarLogger,
     epoch_line,
 )
-from lstmkit.training.data import check_positive_int, to_inputs, to_targets
+from lstmkit.training.data import Aligned, check_positive_int, to_inputs, to_targets
 
 __all__ = ["Trainer"]
 
@@ -95,15 +95,31 @@ class Trainer:
         if self.metrics is not None:
             return
         loss_name = self.loss.name if self.loss is not None else None
-        self.metrics = [
-            metrics_module.get(
-                identifier,
-                loss_name=loss_name,
-                y_true_shape=tuple(y.shape),
-                y_pred_shape=tuple(self.model.output_shape),
-            )
-            for identifier in self._metric_ids
-        ]
+        if not isinstance(y, Aligned):
+            self._metric_outputs: list[int | None] = [None] * len(self._metric_ids)
+            self.metrics = [
+                metrics_module.get(
+                    identifier,
+                    loss_name=loss_name,
+                    y_true_shape=tuple(y.shape),
+                    y_pred_shape=tuple(self.model.output_shape),
+                )
+                for identifier in self._metric_ids
+            ]
+            return
+        # Several outputs: every metric on every output, named after the output, as Keras.
+        self.metrics, self._metric_outputs = [], []
+        for index, (target, shape) in enumerate(zip(y, self.model.output_shape, strict=True)):
+            for identifier in self._metric_ids:
+                metric = metrics_module.get(
+                    identifier,
+                    loss_name=loss_name,
+                    y_true_shape=tuple(target.shape),
+                    y_pred_shape=tuple(shape),
+                )
+                metric.name = f"{self.model.output_names[index]}_{metric.name}"
+                self.metrics.append(metric)
+                self._metric_outputs.append(index)
 
     def _require_loss(self, call: str) -> losses_module.Loss:
         if self.loss is None:
@@ -133,13 +149,56 @@ class Trainer:
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         model = self.model
         x_arg = f"{prefix}x"
+        if isinstance(model.input_shape, list):
+            return self._data_several(x, y, prefix)
         if model.input_shape is None:
             array = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float32)
             model.ensure_built((None, *array.shape[1:]))
         xt = to_inputs(x, model.input_shape, model.first_layer_type, x_arg)
         if y is None:
             return xt, None
-        return xt, to_targets(y, xt.shape[0], model.output_shape, f"{prefix}y", self._loss_name)
+        return xt, self._targets(y, xt.shape[0], prefix)
+
+    def _targets(self, y: Any, n: int, prefix: str) -> torch.Tensor:
+        shapes = self.model.output_shape
+        if not isinstance(shapes, list):
+            return to_targets(y, n, shapes, f"{prefix}y", self._loss_name)
+        if not isinstance(y, list | tuple) or len(y) != len(shapes):
+            raise ValueError(
+                f"this model has {len(shapes)} outputs, so {prefix}y must be a list of "
+                f"{len(shapes)} arrays; got {type(y).__name__}"
+                + (f" of length {len(y)}" if isinstance(y, list | tuple) else "")
+            )
+        return Aligned(
+            to_targets(part, n, shape, f"{prefix}y[{i}]", self._loss_name)
+            for i, (part, shape) in enumerate(zip(y, shapes, strict=True))
+        )
+
+    def _data_several(self, x: Any, y: Any, prefix: str) -> tuple[Any, Any]:
+        shapes = self.model.input_shape
+        if not isinstance(x, list | tuple) or len(x) != len(shapes):
+            raise ValueError(
+                f"this model has {len(shapes)} inputs, so {prefix}x must be a list of "
+                f"{len(shapes)} arrays; got {type(x).__name__}"
+                + (f" of length {len(x)}" if isinstance(x, list | tuple) else "")
+            )
+        xt = Aligned(
+            to_inputs(part, shape, name, f"{prefix}x[{i}]")
+            for i, (part, shape, name) in enumerate(
+                zip(x, shapes, self.model.input_names, strict=True)
+            )
+        )
+        counts = [t.shape[0] for t in xt]
+        if len(set(counts)) > 1:
+            raise ValueError(f"the inputs in {prefix}x must have the same samples; got {counts}")
+        return xt, (None if y is None else self._targets(y, counts[0], prefix))
+
+    def _loss_of(self, y: Any, y_pred: Any, mask: Any) -> torch.Tensor:
+        """The loss; with several outputs, the sum of the loss of each (Keras's default)."""
+        if not isinstance(y_pred, tuple):
+            return self.loss(y, y_pred, mask)
+        masks = mask if mask is not None else (None,) * len(y_pred)
+        return sum(self.loss(t, p, m) for t, p, m in zip(tuple(y), y_pred, masks, strict=True))
 
     # -- the steps ------------------------------------------------------------------------------
 
@@ -147,14 +206,14 @@ class Trainer:
         """Forward, loss, gradients, one optimizer update, and accumulate loss and metrics.
         Masked timesteps of a sequence output count in neither."""
         y_pred, mask = self.model.forward_masked(x, training=True)
-        loss = self.loss(y, y_pred, mask)
+        loss = self._loss_of(y, y_pred, mask)
         grads = torch.autograd.grad(loss, self._params, allow_unused=True, materialize_grads=True)
         self.optimizer.apply(list(grads))
         self._accumulate(loss, y, y_pred, x.shape[0], mask)
 
     def test_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         y_pred, mask = self.model.forward_masked(x, training=False)
-        self._accumulate(self.loss(y, y_pred, mask), y, y_pred, x.shape[0], mask)
+        self._accumulate(self._loss_of(y, y_pred, mask), y, y_pred, x.shape[0], mask)
 
     def predict_step(self, x: torch.Tensor) -> torch.Tensor:
         return self.model.forward(x, training=False)
@@ -171,6 +230,15 @@ class Trainer:
         with torch.no_grad():
             self._loss_total.add_(loss.detach(), alpha=n)
             self._loss_count += n
+            if isinstance(y_pred, tuple):
+                for metric, index in zip(self.metrics, self._metric_outputs, strict=True):
+                    part_mask = None if mask is None else mask[index]
+                    pred = y_pred[index].detach()
+                    if part_mask is None:
+                        metric.update_state(y[index], pred)
+                    else:
+                        metric.update_state(y[index], pred, mask=part_mask)
+                return
             y_pred = y_pred.detach()
             for metric in self.metrics:
                 if mask is None:
@@ -313,15 +381,21 @@ class Trainer:
             print(epoch_line(steps, time.perf_counter() - started, logs))
         return logs
 
-    def predict(self, x: Any, *, batch_size: int | None) -> np.ndarray:
+    def predict(self, x: Any, *, batch_size: int | None) -> np.ndarray | list[np.ndarray]:
         xt, _ = self._data(x, None)
         batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
         with torch.no_grad():
             if xt.shape[0] <= batch_size:
-                return self.predict_step(xt).numpy()
-            return torch.cat(
-                [self.predict_step(xt[rows]) for rows in _batches(xt.shape[0], batch_size)]
-            ).numpy()
+                outputs = self.predict_step(xt)
+            else:
+                parts = [self.predict_step(xt[rows]) for rows in _batches(xt.shape[0], batch_size)]
+                if isinstance(parts[0], tuple):
+                    outputs = tuple(torch.cat(pieces) for pieces in zip(*parts, strict=True))
+                else:
+                    outputs = torch.cat(parts)
+        if isinstance(outputs, tuple):  # several outputs: a list of arrays, as Keras
+            return [o.numpy() for o in outputs]
+        return outputs.numpy()
 
 
 def _check_verbose(verbose: Any) -> int:

@@ -1,0 +1,197 @@
+"""Models as graphs of layers: ``Model(inputs, outputs)``, Keras's functional API.
+
+Enough for encoder–decoder LSTMs: several inputs (``Input(shape=..., batch_size=...)``),
+layers called on symbolic tensors, ``return_state=True`` outputs fed to a decoder's
+``initial_state=``, several outputs; the same ``compile/fit/evaluate/predict/summary`` as
+:class:`~lstmkit.models.Sequential` (one training loop serves both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lstmkit.layers.base import Layer, Shape, unique_name
+from lstmkit.layers.core import KerasTensor
+from lstmkit.models.graph import Node, order_nodes
+from lstmkit.models.sequential import Sequential
+
+__all__ = ["Model"]
+
+
+def _tensor_list(value: Any, argument: str) -> list[KerasTensor]:
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    if not items or not all(isinstance(item, KerasTensor) for item in items):
+        raise ValueError(
+            f"Model expects {argument} to be symbolic tensors (from Input or from calling layers "
+            f"on them); got {[type(item).__name__ for item in items]}"
+        )
+    return items
+
+
+class Model(Sequential):
+    """A model from its input and output tensors:
+
+    .. code-block:: python
+
+        encoder_inputs = Input(shape=(None, 12))
+        _, h, c = LSTM(64, return_state=True)(encoder_inputs)
+        decoder_inputs = Input(shape=(None, 12))
+        sequence = LSTM(64, return_sequences=True)(decoder_inputs, initial_state=[h, c])
+        outputs = TimeDistributed(Dense(12, activation="softmax"))(sequence)
+        model = Model([encoder_inputs, decoder_inputs], outputs)
+
+    ``inputs``/``outputs``: one symbolic tensor or a list. With several inputs, ``fit``,
+    ``evaluate`` and ``predict`` take ``x`` as a list of arrays in the same order; with several
+    outputs, ``y`` is a list, the loss is the sum of the loss on each output, the metrics are
+    computed per output (named ``<output layer>_<metric>``), and ``predict`` returns a list.
+    Layers can be shared between models (an inference encoder built from the training model's
+    layers uses the same weights).
+
+    It shares :class:`Sequential`'s training, weights and summary; ``add`` and ``pop`` do not
+    apply to a graph.
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, name: str | None = None) -> None:
+        self._input_tensors = _tensor_list(inputs, "inputs")
+        self._output_tensors = _tensor_list(outputs, "outputs")
+        for tensor in self._input_tensors:
+            if tensor.node is not None:
+                raise ValueError(
+                    f"Model inputs must come from Input(...); {tensor.name!r} is the output of "
+                    f"layer {tensor.node.layer.name!r}"
+                )
+        self._nodes: list[Node] = order_nodes(self._input_tensors, self._output_tensors)
+        super().__init__(name=name or unique_name("functional"))
+        layers: list[Layer] = []
+        for node in self._nodes:
+            if not any(node.layer is known for known in layers):
+                layers.append(node.layer)
+        self._layers = layers
+        self._several_inputs = isinstance(inputs, list | tuple)
+        self._several_outputs = isinstance(outputs, list | tuple)
+        shapes_in = [tuple(t.shape) for t in self._input_tensors]
+        shapes_out = [tuple(t.shape) for t in self._output_tensors]
+        self.input_shape = shapes_in if self._several_inputs else shapes_in[0]
+        self.output_shape = shapes_out if self._several_outputs else shapes_out[0]
+        self.input_names = [t.name for t in self._input_tensors]
+        self.output_names = [
+            t.node.layer.name if t.node is not None else t.name for t in self._output_tensors
+        ]
+        self._creates_mask = any(getattr(layer, "creates_mask", False) for layer in layers)
+
+    # -- defining: fixed at construction --------------------------------------------------------
+
+    def add(self, layer: Any) -> None:
+        raise TypeError(
+            "a functional Model is defined by its inputs and outputs; add() is for Sequential"
+        )
+
+    def pop(self) -> Layer:
+        raise TypeError(
+            "a functional Model is defined by its inputs and outputs; pop() is for Sequential"
+        )
+
+    def build(self, input_shape: Shape | None = None) -> None:
+        """A functional model is built when it is made; nothing to do."""
+
+    def ensure_built(self, input_shape: Shape) -> None:
+        return
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return list(self._input_tensors)
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        return list(self._output_tensors)
+
+    @property
+    def fixed_batch_size(self) -> int | None:
+        if any(layer.stateful for layer in self._layers):
+            return self._input_tensors[0].shape[0]
+        return None
+
+    @property
+    def first_layer_type(self) -> str:
+        return f"input {self._input_tensors[0].name!r}"
+
+    # -- computing ------------------------------------------------------------------------------
+
+    def forward_masked(self, inputs: Any, training: bool = False) -> tuple[Any, Any]:
+        """Run the graph. ``inputs``: one tensor, or a sequence of tensors in the order of the
+        model's inputs. Returns the output (a tuple for several) and its mask(s)."""
+        given = list(inputs) if self._several_inputs else [inputs]
+        values: dict[int, torch.Tensor] = {
+            id(t): v for t, v in zip(self._input_tensors, given, strict=True)
+        }
+        masks: dict[int, torch.Tensor | None] = {}
+        for node in self._nodes:
+            layer = node.layer
+            x = values[id(node.inputs)]
+            mask = masks.get(id(node.inputs))
+            kwargs: dict[str, Any] = {"training": training}
+            if node.states:
+                kwargs["initial_state"] = [values[id(s)] for s in node.states]
+            if mask is not None and layer.consumes_mask:
+                kwargs["mask"] = mask
+            out = layer.call(x, **kwargs)
+            outs = list(out) if isinstance(out, list | tuple) else [out]
+            for tensor, value in zip(node.outputs, outs, strict=True):
+                values[id(tensor)] = value
+            if self._creates_mask:
+                masks[id(node.outputs[0])] = layer.compute_mask(x, mask)
+        results = tuple(values[id(t)] for t in self._output_tensors)
+        out_masks = tuple(masks.get(id(t)) for t in self._output_tensors)
+        if not self._several_outputs:
+            return results[0], out_masks[0]
+        return results, (out_masks if any(m is not None for m in out_masks) else None)
+
+    def forward(self, inputs: Any, training: bool = False) -> Any:
+        return self.forward_masked(inputs, training)[0]
+
+    def __call__(self, inputs: Any, training: bool = False) -> Any:
+        """Run eagerly: NumPy in (a list for several inputs), NumPy out."""
+        import numpy as np
+
+        if isinstance(inputs, torch.Tensor) or (
+            isinstance(inputs, list | tuple) and inputs and isinstance(inputs[0], torch.Tensor)
+        ):
+            return self.forward(inputs, training=training)
+        parts = inputs if self._several_inputs else [inputs]
+        tensors = [torch.from_numpy(np.asarray(p, dtype=np.float32)) for p in parts]
+        with torch.no_grad():
+            out = self.forward(tensors if self._several_inputs else tensors[0], training=training)
+        return [o.numpy() for o in out] if isinstance(out, tuple) else out.numpy()
+
+    # -- description ----------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The graph as JSON-safe data: each layer's class name and config, each call's input
+        and state tensors by name, and the model's input and output tensors."""
+        names: dict[int, str] = {id(t): t.name for t in self._input_tensors}
+        for node in self._nodes:
+            for tensor in node.outputs:
+                names[id(tensor)] = tensor.name
+        return {
+            "name": self.name,
+            "inputs": [{"name": t.name, "batch_shape": list(t.shape)} for t in self._input_tensors],
+            "layers": [
+                {"class_name": type(layer).__name__, "config": layer.get_config()}
+                for layer in self._layers
+            ],
+            "calls": [
+                {
+                    "layer": node.layer.name,
+                    "input": names[id(node.inputs)],
+                    "initial_state": [names[id(s)] for s in node.states],
+                    "outputs": [t.name for t in node.outputs],
+                }
+                for node in self._nodes
+            ],
+            "outputs": [names[id(t)] for t in self._output_tensors],
+        }
+
+    def __repr__(self) -> str:
+        return f"<Model name={self.name!r} inputs={self.input_names} outputs={self.output_names}>"

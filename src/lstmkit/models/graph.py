@@ -1,0 +1,122 @@
+"""The layer graph behind :class:`~lstmkit.models.Model`: calling a layer on symbolic tensors
+records a :class:`Node`; :func:`order_nodes` turns the nodes between a model's inputs and outputs
+into the order they run in, refusing disconnected inputs and cycles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lstmkit.layers.base import Layer, format_shape
+from lstmkit.layers.core import KerasTensor
+
+__all__ = ["Node", "is_symbolic", "order_nodes", "symbolic_call"]
+
+
+@dataclass(eq=False)
+class Node:
+    """One call of ``layer``: on ``inputs`` (its sequence input) with ``states`` (tensors given as
+    ``initial_state``), making ``outputs``."""
+
+    layer: Layer
+    inputs: KerasTensor
+    states: list[KerasTensor]
+    outputs: list[KerasTensor] = field(default_factory=list)
+
+
+def is_symbolic(value: Any) -> bool:
+    """Whether ``value`` is a symbolic tensor, or a list holding one."""
+    if isinstance(value, KerasTensor):
+        return True
+    return isinstance(value, list | tuple) and any(isinstance(v, KerasTensor) for v in value)
+
+
+def symbolic_call(
+    layer: Layer, inputs: Any, initial_state: Any = None, **kwargs: Any
+) -> KerasTensor | list[KerasTensor]:
+    """Build ``layer`` for ``inputs``'s shape and return its symbolic output(s)."""
+    if kwargs.get("mask") is not None:
+        raise ValueError(f"{layer.name}: masks come from Masking/Embedding layers in a graph")
+    if not isinstance(inputs, KerasTensor):
+        raise ValueError(
+            f"{layer.name} takes one symbolic input; got {type(inputs).__name__} "
+            "(layers that merge several inputs are not available)"
+        )
+    layer.build_for(inputs.shape)
+    states: list[KerasTensor] = []
+    if initial_state is not None:
+        states = list(initial_state) if isinstance(initial_state, list | tuple) else [initial_state]
+        names = getattr(layer, "state_names", None)
+        if names is None and not hasattr(layer, "forward_layer"):
+            raise ValueError(f"{layer.name} ({type(layer).__name__}) takes no initial_state")
+        expected = _state_shapes(layer, inputs)
+        if len(states) != len(expected) or not all(isinstance(s, KerasTensor) for s in states):
+            raise ValueError(
+                f"{layer.name} expects initial_state to be {len(expected)} symbolic tensor(s) "
+                f"of shape {', '.join(format_shape(e) for e in expected)}; got "
+                f"{len(states)}: {[type(s).__name__ for s in states]}"
+            )
+        for state, shape in zip(states, expected, strict=True):
+            if tuple(state.shape[1:]) != tuple(shape[1:]):
+                raise ValueError(
+                    f"{layer.name}: initial_state {state.name} has shape "
+                    f"{format_shape(state.shape)}; expected {format_shape(shape)}"
+                )
+    node = Node(layer, inputs, states)
+    shapes = layer.compute_output_shapes(inputs.shape)
+    node.outputs = [
+        KerasTensor(tuple(shape), f"{layer.name}/{i}", node, i) for i, shape in enumerate(shapes)
+    ]
+    return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+
+
+def _state_shapes(layer: Layer, inputs: KerasTensor) -> list[tuple[int | None, ...]]:
+    batch = inputs.shape[0]
+    if hasattr(layer, "forward_layer"):  # Bidirectional: forward's states, then backward's
+        inner = layer.forward_layer
+        return [(batch, inner.units) for _ in inner.state_names] * 2
+    return [(batch, layer.units) for _ in layer.state_names]
+
+
+def order_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Node]:
+    """The nodes that compute ``outputs`` from ``inputs``, each after the nodes it reads from.
+
+    Raises a clear error for an output that needs a symbolic input not among ``inputs``, for an
+    input the outputs do not use, and for a cycle.
+    """
+    order: list[Node] = []
+    done: set[int] = set()
+    visiting: set[int] = set()
+    reached: set[int] = set()
+    given = {id(t) for t in inputs}
+
+    def visit(tensor: KerasTensor) -> None:
+        if id(tensor) in given:
+            reached.add(id(tensor))
+            return
+        node = tensor.node
+        if node is None:
+            raise ValueError(
+                f"the graph is disconnected: an output needs the input {tensor.name!r} "
+                f"{format_shape(tensor.shape)}, which is not among the model's inputs "
+                f"({', '.join(repr(t.name) for t in inputs)})"
+            )
+        if id(node) in done:
+            return
+        if id(node) in visiting:
+            raise ValueError(f"the graph has a cycle through layer {node.layer.name!r}")
+        visiting.add(id(node))
+        for parent in [node.inputs, *node.states]:
+            visit(parent)
+        visiting.discard(id(node))
+        done.add(id(node))
+        order.append(node)
+
+    for output in outputs:
+        visit(output)
+    unused = [t.name for t in inputs if id(t) not in reached]
+    if unused:
+        raise ValueError(
+            f"the model's input(s) {unused} do not reach any output; remove them or connect them"
+        )
+    return order
