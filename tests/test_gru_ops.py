@@ -159,3 +159,15 @@ def test_recurrent_dropout_chooses_the_loop_and_masks_the_state():
     assert not torch.allclose(zeroed[:, 0], no_state[:, 0])
     with pytest.raises(ValueError, match="fused GRU path needs reset_after=True"):
         ops.gru(*args, recurrent_mask=mask, path="fused")
+
+
+@pytest.mark.parametrize("path", ["loop", "fused"])
+def test_simple_rnn_gradients_match_finite_differences(path):
+    rng = np.random.default_rng(12)
+    arrays = [rng.normal(size=(2, 4, 2)), rng.normal(size=(2, 3)), *_weights(rng, 2, 3, 1, (3,))]
+    tensors = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+
+    def run(x, h0, kernel, recurrent, bias):
+        return ops.simple_rnn(x, h0, kernel, recurrent, bias, path=path)[0]
+
+    assert torch.autograd.gradcheck(run, tensors)

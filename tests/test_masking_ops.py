@@ -114,3 +114,27 @@ def test_padding_does_not_change_the_result(kind):
         else:
             _, h = (ops.gru if kind == "gru" else ops.simple_rnn)(t[0], h0, *t[1:])
         np.testing.assert_allclose(states[0][row].numpy(), h[0].numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn"])
+def test_masked_gradients_match_finite_differences(kind):
+    rng = np.random.default_rng(8)
+    gates = {"lstm": 4, "gru": 3, "simple_rnn": 1}[kind]
+    bias_shape = (2, 3 * 2) if kind == "gru" else (gates * 2,)
+    arrays = [
+        rng.normal(size=(2, 4, 3)),
+        rng.normal(0, 0.5, size=(3, gates * 2)),
+        rng.normal(0, 0.5, size=(2, gates * 2)),
+        rng.normal(0, 0.3, size=bias_shape),
+    ]
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    mask = torch.tensor([[True, False, True, True], [False, False, True, False]])
+
+    def run(x, kernel, recurrent, bias):
+        h0 = torch.zeros(2, 2, dtype=torch.float64)
+        if kind == "lstm":
+            return ops.lstm(x, h0, h0, kernel, recurrent, bias, mask=mask)[0]
+        fn = ops.gru if kind == "gru" else ops.simple_rnn
+        return fn(x, h0, kernel, recurrent, bias, mask=mask)[0]
+
+    assert torch.autograd.gradcheck(run, tensors)
