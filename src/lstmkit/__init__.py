@@ -23,28 +23,56 @@ from lstmkit import (
     utils,
 )
 from lstmkit.callbacks import Callback, History
-from lstmkit.layers import LSTM, Activation, Dense, Dropout, Input, InputLayer
-from lstmkit.models import Sequential
+from lstmkit.layers import (
+    GRU,
+    LSTM,
+    Activation,
+    Bidirectional,
+    Conv1D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    Input,
+    InputLayer,
+    Masking,
+    MaxPooling1D,
+    RepeatVector,
+    SimpleRNN,
+    TimeDistributed,
+)
+from lstmkit.models import Model, Sequential
 from lstmkit.optimizers import SGD, Adadelta, Adagrad, Adam, RMSprop
-from lstmkit.utils import set_random_seed
+from lstmkit.utils import set_random_seed, to_categorical
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GRU",
     "LSTM",
     "SGD",
     "Activation",
     "Adadelta",
     "Adagrad",
     "Adam",
+    "Bidirectional",
     "Callback",
+    "Conv1D",
     "Dense",
     "Dropout",
+    "Embedding",
+    "Flatten",
     "History",
     "Input",
     "InputLayer",
+    "Masking",
+    "MaxPooling1D",
+    "Model",
     "RMSprop",
+    "RepeatVector",
     "Sequential",
+    "SimpleRNN",
+    "TimeDistributed",
     "__version__",
     "activations",
     "backend",
@@ -56,5 +84,6 @@ __all__ = [
     "models",
     "optimizers",
     "set_random_seed",
+    "to_categorical",
     "utils",
 ]
