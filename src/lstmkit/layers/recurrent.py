@@ -51,6 +51,11 @@ class Recurrent(Layer):
     def __init__(
         self,
         units: int,
+        activation: Any = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
         *,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
@@ -69,6 +74,11 @@ class Recurrent(Layer):
         super().__init__(**kwargs)
         kind = type(self).__name__
         self.units = check_positive_int(kind, "units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
         self.dropout = _check_rate(kind, "dropout", dropout)
         self.recurrent_dropout = _check_rate(kind, "recurrent_dropout", recurrent_dropout)
         self.return_sequences = return_sequences
@@ -225,6 +235,11 @@ class Recurrent(Layer):
         return {
             **super().get_config(),
             "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "return_sequences": self.return_sequences,
@@ -279,13 +294,16 @@ class LSTM(Recurrent):
         unit_forget_bias: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(units, **kwargs)
-        self.activation = activations.get(activation)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            **kwargs,
+        )
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.unit_forget_bias = unit_forget_bias
 
     def build(self, input_shape: Shape) -> None:
@@ -343,12 +361,7 @@ class LSTM(Recurrent):
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
             "unit_forget_bias": self.unit_forget_bias,
         }
 
@@ -378,13 +391,16 @@ class GRU(Recurrent):
         reset_after: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(units, **kwargs)
-        self.activation = activations.get(activation)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            **kwargs,
+        )
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.reset_after = bool(reset_after)
 
     def build(self, input_shape: Shape) -> None:
@@ -433,12 +449,7 @@ class GRU(Recurrent):
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
             "reset_after": self.reset_after,
         }
 
@@ -451,23 +462,6 @@ class SimpleRNN(Recurrent):
     ``recurrent_kernel (u, u)``, ``bias (u,)``; ``u(D + u + 1)`` parameters. tanh and relu
     without recurrent dropout run PyTorch's fused kernels.
     """
-
-    def __init__(
-        self,
-        units: int,
-        activation: Any = "tanh",
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        recurrent_initializer: Any = "orthogonal",
-        bias_initializer: Any = "zeros",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(units, **kwargs)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
 
     def build(self, input_shape: Shape) -> None:
         units = self.units
@@ -504,13 +498,3 @@ class SimpleRNN(Recurrent):
             path=self.kernel_path,
         )
         return output, [h]
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-        }
