@@ -38,6 +38,7 @@ class Sequential:
         self.history: History | None = None
         self._trainer: Trainer | None = None
         self._compile_config: dict[str, Any] | None = None
+        self._creates_mask = False
         for layer in layers or []:
             self.add(layer)
 
@@ -80,6 +81,8 @@ class Sequential:
         return layer
 
     def _trainer_needs_params(self) -> None:
+        # Known once per change of the stack, not looked up per batch.
+        self._creates_mask = any(getattr(layer, "creates_mask", False) for layer in self._layers)
         # The optimizer's state is per parameter; a changed stack means it must be rebuilt,
         # which the trainer notices by comparing its parameter list.
         if self._trainer is not None:
@@ -182,7 +185,7 @@ class Sequential:
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The model's output and its timestep mask ``(batch, timesteps)`` (``None`` unless a
         ``Masking`` layer or ``Embedding(mask_zero=True)`` made one that reaches the output)."""
-        if not any(getattr(layer, "creates_mask", False) for layer in self._layers):
+        if not self._creates_mask:
             for layer in self._layers:
                 inputs = layer.call(inputs, training=training)
             return inputs, None
