@@ -22,8 +22,13 @@ W1..W6 slot in as new modules and new entries here; ``run.py`` needs no change.
 
 from types import ModuleType
 
-from benchmarks.workloads import w0_lifecycle, w4_echo
+from benchmarks.workloads import w0_lifecycle, w2_binary, w3_sine, w4_echo
 
-WORKLOADS: dict[str, ModuleType] = {"W0": w0_lifecycle, "W4": w4_echo}
+WORKLOADS: dict[str, ModuleType] = {
+    "W0": w0_lifecycle,
+    "W2": w2_binary,
+    "W3": w3_sine,
+    "W4": w4_echo,
+}
 
 __all__ = ["WORKLOADS"]
