@@ -44,6 +44,10 @@ class Metric:
     """Base class: ``update_state(y_true, y_pred)``, ``result()`` (a 0-d tensor),
     ``reset_state()``; ``name`` is the key it is logged under."""
 
+    #: Whether a better model makes the metric go ``"up"`` (accuracy) or ``"down"`` (an
+    #: error); ``None`` when unknown (a user's function). Callbacks with ``mode='auto'`` use it.
+    direction: str | None = None
+
     def __init__(self, name: str | None = None) -> None:
         self.name = name or _snake(type(self).__name__)
         self.reset_state()
@@ -143,6 +147,10 @@ class MeanMetricWrapper(Mean):
             )
         self.fn = fn
         self.fn_kwargs = kwargs
+        if fn in _UP:
+            self.direction = "up"
+        elif fn in _DOWN:
+            self.direction = "down"
         super().__init__(name or getattr(fn, "__name__", type(fn).__name__))
 
     def update_state(self, y_true: Any, y_pred: Any, mask: torch.Tensor | None = None) -> None:
@@ -156,6 +164,8 @@ class MeanMetricWrapper(Mean):
 class RootMeanSquaredError(Mean):
     """``sqrt(mean(square(y_pred - y_true)))`` over every element seen (Keras's
     ``RootMeanSquaredError``: the root is taken of the running mean, not averaged per batch)."""
+
+    direction = "down"
 
     def __init__(self, name: str = "root_mean_squared_error") -> None:
         super().__init__(name)
@@ -229,6 +239,26 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
     def __init__(self, name: str = "sparse_categorical_accuracy") -> None:
         super().__init__(sparse_categorical_accuracy, name)
+
+
+# Directions of the built-in metric functions (Keras's ``_direction``): accuracies and cosine
+# similarity go up; errors and losses go down.
+_UP = {binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, cosine_similarity}
+_DOWN = {
+    losses.mean_squared_error,
+    losses.mean_absolute_error,
+    losses.mean_absolute_percentage_error,
+    losses.mean_squared_logarithmic_error,
+    losses.log_cosh,
+    losses.binary_crossentropy,
+    losses.categorical_crossentropy,
+    losses.sparse_categorical_crossentropy,
+    losses.kl_divergence,
+    losses.poisson,
+    losses.hinge,
+    losses.squared_hinge,
+    losses.categorical_hinge,
+}
 
 
 def _wrap(fn: MetricFunction) -> Callable[[str], Metric]:

@@ -85,6 +85,10 @@ class Optimizer:
     """
 
     hyperparameters: ClassVar[tuple[str, ...]] = ()
+    #: The attributes holding per-parameter state (lists of tensors shaped like the weights),
+    #: and those holding scalar state; with ``iterations`` they are what saving keeps.
+    slots: ClassVar[tuple[str, ...]] = ()
+    scalar_slots: ClassVar[tuple[str, ...]] = ()
     default_learning_rate: ClassVar[float] = 0.001
     # Whether ``update`` adds epsilon, which needs ``self._ones`` (see ``build``).
     adds_epsilon: ClassVar[bool] = True
@@ -240,6 +244,61 @@ class Optimizer:
             return clipped
         return grads
 
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def built(self) -> bool:
+        return bool(self._params)
+
+    def get_state(self) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+        """The optimizer's state after :meth:`build`: tensors named ``<slot>/<index>`` (index
+        into the built parameters, each shaped like its parameter) and numbers
+        (``iterations`` and scalar slots such as Nadam's ``u_product``)."""
+        tensors = {
+            f"{slot}/{index}": tensor
+            for slot in self.slots
+            for index, tensor in enumerate(getattr(self, slot, []))
+        }
+        numbers: dict[str, float] = {"iterations": self.iterations}
+        numbers.update({name: getattr(self, name) for name in self.scalar_slots})
+        return tensors, numbers
+
+    def set_state(self, tensors: dict[str, torch.Tensor], numbers: dict[str, float]) -> None:
+        """Restore what :meth:`get_state` gave, into an optimizer built for parameters of the
+        same shapes. Names, shapes and dtypes must match exactly; nothing changes otherwise."""
+        expected, _ = self.get_state()
+        owner = type(self).__name__
+        if set(tensors) != set(expected):
+            missing = sorted(set(expected) - set(tensors))
+            extra = sorted(set(tensors) - set(expected))
+            raise ValueError(
+                f"{owner} state does not match this optimizer: missing {missing[:5]}, "
+                f"unexpected {extra[:5]}"
+            )
+        for key, target in expected.items():
+            value = tensors[key]
+            if tuple(value.shape) != tuple(target.shape) or value.dtype != target.dtype:
+                raise ValueError(
+                    f"{owner} state {key!r} should be {target.dtype} {tuple(target.shape)}; "
+                    f"got {value.dtype} {tuple(value.shape)}"
+                )
+        wanted = {"iterations", *self.scalar_slots}
+        if set(numbers) != wanted:
+            raise ValueError(
+                f"{owner} state numbers should be {sorted(wanted)}; got {sorted(numbers)}"
+            )
+        iterations = numbers["iterations"]
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+            raise ValueError(
+                f"{owner} iterations must be a non-negative integer; got {iterations!r}"
+            )
+        with torch.no_grad():
+            for key, target in expected.items():
+                target.copy_(tensors[key])
+        self.iterations = iterations
+        for name in self.scalar_slots:
+            setattr(self, name, float(numbers[name]))
+
     # -- configuration ------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
@@ -273,6 +332,7 @@ class SGD(Optimizer):
     """
 
     hyperparameters = ("momentum", "nesterov")
+    slots = ("momentums",)
     default_learning_rate = 0.01
     adds_epsilon = False
 
@@ -344,6 +404,7 @@ class Adam(_AdamFamily):
     """
 
     hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
+    slots = ("momentums", "velocities", "velocity_hats")
 
     def __init__(
         self,
@@ -379,6 +440,8 @@ class Adamax(_AdamFamily):
     """Keras's Adamax (defaults as Adam's): ``m = b1 m + (1 - b1) g``;
     ``u = max(b2 u, |g|)``; ``w -= lr * m / ((1 - b1^t) * (u + epsilon))``."""
 
+    slots = ("momentums", "norms")
+
     def build_slots(self, params: Tensors) -> None:
         self.momentums = _zeros_like(params)
         self.norms = _zeros_like(params)
@@ -400,6 +463,9 @@ class Nadam(_AdamFamily):
     ``m_hat = u_{t+1} m / (1 - prod u_1..u_{t+1}) + (1 - u_t) g / (1 - prod u_1..u_t)``;
     ``v_hat = v / (1 - b2^t)``; ``w -= lr * m_hat / (sqrt(v_hat) + epsilon)``.
     """
+
+    slots = ("momentums", "velocities")
+    scalar_slots = ("u_product",)
 
     def build_slots(self, params: Tensors) -> None:
         self.momentums = _zeros_like(params)
@@ -434,6 +500,7 @@ class RMSprop(Optimizer):
     """
 
     hyperparameters = ("rho", "momentum", "epsilon", "centered")
+    slots = ("velocities", "average_gradients", "momentums")
 
     def __init__(
         self,
@@ -479,6 +546,7 @@ class Adagrad(Optimizer):
     ``epsilon=1e-7``): ``a += g²``; ``w -= lr * g / sqrt(a + epsilon)``."""
 
     hyperparameters = ("initial_accumulator_value", "epsilon")
+    slots = ("accumulators",)
 
     def __init__(
         self,
@@ -507,6 +575,7 @@ class Adadelta(Optimizer):
     ``s = rho s + (1 - rho) d²``; ``w += lr * d``."""
 
     hyperparameters = ("rho", "epsilon")
+    slots = ("accumulated_grads", "accumulated_deltas")
 
     def __init__(
         self,

@@ -10,9 +10,13 @@ Shapes are tuples whose first entry is the batch size, ``None`` when it is not f
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,11 +24,30 @@ import torch
 
 from lstmkit import initializers
 
-__all__ = ["Layer", "Shape", "clear_names", "format_shape"]
+__all__ = ["Layer", "Shape", "clear_names", "deferred_weights", "format_shape"]
 
 Shape = tuple[int | None, ...]
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
+
+
+class _Deferred(threading.local):
+    active = False
+
+
+_deferred = _Deferred()
+
+
+@contextmanager
+def deferred_weights() -> Iterator[None]:
+    """Within this block, layers built get placeholder weights (right shapes, no memory, no
+    initializer run); loading assigns the real values afterwards."""
+    previous = _deferred.active
+    _deferred.active = True
+    try:
+        yield
+    finally:
+        _deferred.active = previous
 
 
 def unique_name(prefix: str) -> str:
@@ -125,7 +148,22 @@ class Layer(ABC):
         initializer: Any = "zeros",
         trainable: bool = True,
     ) -> torch.nn.Parameter:
-        """Create, initialise and register a weight; it becomes the attribute ``self.<name>``."""
+        """Create, initialise and register a weight; it becomes the attribute ``self.<name>``.
+
+        Within :func:`deferred_weights` the weight is a placeholder of the right shape that
+        holds no memory (a zero-stride view of one number) until its values are assigned to
+        ``param.data``, so loading a file can check every shape before allocating anything.
+        """
+        if _deferred.active:
+            if any(not isinstance(d, int) or d < 0 for d in shape):
+                raise ValueError(f"{self.name}: weight {name!r} has an invalid shape {shape}")
+            if math.prod(shape) > 2**48:
+                raise ValueError(f"{self.name}: weight {name!r} of shape {shape} is too large")
+            placeholder = torch.zeros((), dtype=torch.float32).expand(tuple(shape))
+            param = torch.nn.Parameter(placeholder, trainable)
+            self._params[name] = param
+            setattr(self, name, param)
+            return param
         values = initializers.get(initializer)(tuple(shape), dtype=torch.float32)
         if tuple(values.shape) != tuple(shape):
             raise ValueError(

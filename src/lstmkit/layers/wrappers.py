@@ -23,12 +23,9 @@ def _layer_from_config(layer: Any) -> Layer:
     if isinstance(layer, Layer):
         return layer
     if isinstance(layer, dict) and {"class_name", "config"} <= set(layer):
-        from lstmkit import layers as layers_module
+        from lstmkit.layers.registry import deserialize
 
-        cls = getattr(layers_module, str(layer["class_name"]), None)
-        if not (isinstance(cls, type) and issubclass(cls, Layer)):
-            raise ValueError(f"unknown layer class {layer['class_name']!r} in a wrapper's config")
-        return cls.from_config(dict(layer["config"]))
+        return deserialize({"class_name": layer["class_name"], "config": layer["config"]})
     raise TypeError(f"expected a layer (e.g. LSTM(10)); got {type(layer).__name__}")
 
 

@@ -169,11 +169,20 @@ class Model(Sequential):
 
     def get_config(self) -> dict[str, Any]:
         """The graph as JSON-safe data: each layer's class name and config, each call's input
-        and state tensors by name, and the model's input and output tensors."""
+        and state tensors by name, and the model's input and output tensors. A layer called
+        more than once names its later outputs ``<layer>@<call>/<index>``."""
         names: dict[int, str] = {id(t): t.name for t in self._input_tensors}
+        calls_of: dict[int, int] = {}
+        outputs_of: list[list[str]] = []
         for node in self._nodes:
+            call = calls_of.get(id(node.layer), 0)
+            calls_of[id(node.layer)] = call + 1
+            outs = []
             for tensor in node.outputs:
-                names[id(tensor)] = tensor.name
+                name = tensor.name if call == 0 else f"{node.layer.name}@{call}/{tensor.index}"
+                names[id(tensor)] = name
+                outs.append(name)
+            outputs_of.append(outs)
         return {
             "name": self.name,
             "inputs": [{"name": t.name, "batch_shape": list(t.shape)} for t in self._input_tensors],
@@ -186,12 +195,81 @@ class Model(Sequential):
                     "layer": node.layer.name,
                     "input": names[id(node.inputs)],
                     "initial_state": [names[id(s)] for s in node.states],
-                    "outputs": [t.name for t in node.outputs],
+                    "outputs": outs,
                 }
-                for node in self._nodes
+                for node, outs in zip(self._nodes, outputs_of, strict=True)
             ],
             "outputs": [names[id(t)] for t in self._output_tensors],
+            "several_inputs": self._several_inputs,
+            "several_outputs": self._several_outputs,
         }
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    ) -> Model:
+        """The model :meth:`get_config` describes: its inputs made again, its layers made from
+        their configs (lstmkit's table or ``custom_objects``) and called in the recorded order."""
+        from lstmkit.layers.core import Input
+        from lstmkit.layers.registry import deserialize
+
+        keys = {"name", "inputs", "layers", "calls", "outputs", "several_inputs", "several_outputs"}
+        if not isinstance(config, dict) or set(config) != keys:
+            raise ValueError(f"a Model config needs exactly the keys {sorted(keys)}")
+        tensors: dict[str, Any] = {}
+        for spec in config["inputs"]:
+            if not isinstance(spec, dict) or set(spec) != {"name", "batch_shape"}:
+                raise ValueError("each input of a Model config needs 'name' and 'batch_shape'")
+            shape = spec["batch_shape"]
+            if not isinstance(shape, list) or not all(
+                d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+                for d in shape
+            ):
+                raise ValueError(f"input {spec['name']!r} has an invalid batch_shape {shape!r}")
+            tensors[spec["name"]] = Input(batch_shape=tuple(shape), name=spec["name"])
+        layers: dict[str, Layer] = {}
+        for layer_config in config["layers"]:
+            layer = deserialize(layer_config, custom_objects)
+            if layer.name in layers:
+                raise ValueError(f"two layers of a Model config are named {layer.name!r}")
+            layers[layer.name] = layer
+
+        def tensor(name: Any) -> Any:
+            if not isinstance(name, str) or name not in tensors:
+                raise ValueError(f"a call in the Model config reads an unknown tensor {name!r}")
+            return tensors[name]
+
+        for call in config["calls"]:
+            if not isinstance(call, dict) or set(call) != {
+                "layer",
+                "input",
+                "initial_state",
+                "outputs",
+            }:
+                raise ValueError(
+                    "each call of a Model config needs layer, input, initial_state, outputs"
+                )
+            if call["layer"] not in layers:
+                raise ValueError(f"a call names an unknown layer {call['layer']!r}")
+            layer = layers[call["layer"]]
+            states = [tensor(name) for name in call["initial_state"]]
+            out = (
+                layer(tensor(call["input"]), initial_state=states)
+                if states
+                else layer(tensor(call["input"]))
+            )
+            outs = out if isinstance(out, list) else [out]
+            if not isinstance(call["outputs"], list) or len(call["outputs"]) != len(outs):
+                raise ValueError(f"the call of {call['layer']!r} makes {len(outs)} outputs")
+            for name, value in zip(call["outputs"], outs, strict=True):
+                tensors[name] = value
+        inputs = [tensors[spec["name"]] for spec in config["inputs"]]
+        outputs = [tensor(name) for name in config["outputs"]]
+        return cls(
+            inputs if config["several_inputs"] else inputs[0],
+            outputs if config["several_outputs"] else outputs[0],
+            name=config["name"],
+        )
 
     def __repr__(self) -> str:
         return f"<Model name={self.name!r} inputs={self.input_names} outputs={self.output_names}>"

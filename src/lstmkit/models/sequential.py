@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -360,6 +361,67 @@ class Sequential:
                 for layer in self._layers
             ],
         }
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    ) -> Sequential:
+        """The model :meth:`get_config` describes, built (with fresh weights) when its input
+        shape is known. Layer classes come from lstmkit's table or ``custom_objects``."""
+        from lstmkit.layers.registry import deserialize
+
+        if not isinstance(config, dict) or not {"name", "layers"} <= set(config):
+            raise ValueError("a Sequential config needs 'name' and 'layers'")
+        if not isinstance(config["layers"], list):
+            raise ValueError("a Sequential config's layers must be a list")
+        model = cls(name=config["name"])
+        for layer_config in config["layers"]:
+            model.add(deserialize(layer_config, custom_objects))
+        input_shape = config.get("input_shape")
+        if input_shape is not None and not model.built:
+            if not isinstance(input_shape, list) or not all(
+                d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+                for d in input_shape
+            ):
+                raise ValueError(f"a Sequential config has an invalid input_shape {input_shape!r}")
+            model.build(tuple(input_shape))
+        return model
+
+    # -- saving ---------------------------------------------------------------------------------
+
+    def save(
+        self,
+        filepath: str | os.PathLike[str],
+        overwrite: bool = True,
+        include_optimizer: bool = True,
+    ) -> None:
+        """Write the model to one file, atomically: architecture (JSON), weights (safetensors),
+        compile configuration, optimizer state and training stream. Read it back with
+        :func:`lstmkit.models.load_model`. ``.h5``/``.keras`` names are refused with a
+        message: use e.g. ``model.lstmkit``."""
+        from lstmkit.saving.model_file import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
+        """Write only the weights to a safetensors file, atomically
+        (``model.weights.safetensors``)."""
+        from lstmkit.saving.model_file import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str | os.PathLike[str]) -> None:
+        """Set the weights from a :meth:`save_weights` or :meth:`save` file (matched by layer
+        position and weight name; all shapes must match)."""
+        from lstmkit.saving.model_file import load_weights
+
+        load_weights(self, filepath)
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs finished by ``fit`` since compile (restored by ``load_model``): the
+        ``initial_epoch`` that resumes a run."""
+        return self._trainer.epochs_done if self._trainer is not None else 0
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={[layer.name for layer in self._layers]}>"

@@ -33,12 +33,29 @@ class Callback:
     def on_train_end(self, logs: Logs | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None: ...
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self.on_batch_end(batch, logs)
+
+    # Keras 2's names of the two training-batch hooks.
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
+
+
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 
 
 def _overrides(callback: Callback, hook: str) -> bool:
-    return getattr(type(callback), hook) is not getattr(Callback, hook)
+    """Whether ``callback`` does something in ``hook`` (per-batch hooks cost a host sync per
+    batch, so they run only for callbacks that define them, by class or, as LambdaCallback
+    does, by instance attribute)."""
+    names = (hook, _ALIASES[hook]) if hook in _ALIASES else (hook,)
+    return any(
+        name in vars(callback) or getattr(type(callback), name) is not getattr(Callback, name)
+        for name in names
+    )
 
 
 class History(Callback):

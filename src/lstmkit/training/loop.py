@@ -9,6 +9,8 @@ places to override.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -79,17 +81,37 @@ class Trainer:
         self._loss_count = 0
         # Built-in losses know what y must look like; a user's function decides for itself.
         self._loss_name = loss.name if loss is not None and losses_module.is_builtin(loss) else None
+        #: The random stream of training (see :meth:`training_generator_state`).
+        self.rng_state: torch.Tensor | None = None
+        #: Epochs finished by ``fit`` calls of this model, counted as Keras counts them: the
+        #: ``initial_epoch`` a resumed run passes.
+        self.epochs_done = 0
 
     # -- preparation, done once and redone only when something changed --------------------------
 
     def _prepare_training(self, y: torch.Tensor) -> None:
+        self.build_optimizer()
+        self._resolve_metrics(y)
+
+    def build_optimizer(self) -> None:
+        """Build the optimizer's state for the model's trainable weights, unless it already holds
+        state for exactly these weights (so a loaded optimizer state survives into ``fit``)."""
         params = self.model.trainable_weights
         if len(params) != len(self._params) or any(
             a is not b for a, b in zip(params, self._params, strict=True)
         ):
             self._params = params
             self.optimizer.build(params)
-        self._resolve_metrics(y)
+
+    def training_generator_state(self) -> torch.Tensor:
+        """The state of the random stream ``fit`` draws shuffles and dropout masks from, a
+        ``uint8`` tensor; made from the global generator on first use, so
+        ``set_random_seed`` fixes it. Saving keeps it, so a resumed run draws what an
+        uninterrupted one would have."""
+        if self.rng_state is None:
+            seed = int(torch.randint(0, 2**62, (1,)).item())
+            self.rng_state = torch.Generator().manual_seed(seed).get_state()
+        return self.rng_state
 
     def _resolve_metrics(self, y: torch.Tensor) -> None:
         if self.metrics is not None:
@@ -321,40 +343,63 @@ class Trainer:
 
         steps = -(-n // batch_size)
         history = History()
-        callback_list = [history, *(callbacks or [])]
+        # As Keras: the user's callbacks first, then the History and the progress display, so
+        # both see what the user's callbacks add to the logs (``learning_rate``).
+        callback_list = [*(callbacks or []), history]
         if verbose:
-            callback_list.insert(0, ProgbarLogger(verbose, self._results))
+            callback_list.append(ProgbarLogger(verbose, self._results))
         hooks = CallbackList(
             callback_list, self.model, {"epochs": epochs, "steps": steps, "verbose": verbose}
         )
         self.model.stop_training = False
         self.model.history = history
-        hooks.on_train_begin()
+        generator_state = self.training_generator_state()
         logs: dict[str, float] = {}
-        try:
-            for epoch in range(initial_epoch, epochs):
-                hooks.on_epoch_begin(epoch)
-                self._reset_trackers()
-                xs, ys = xt, yt
-                if shuffle:
-                    order = torch.randperm(n)
-                    xs, ys = xt[order], yt[order]
-                per_batch = hooks.wants_batch_hooks
-                for step, rows in enumerate(_batches(n, batch_size)):
-                    if per_batch:
-                        hooks.on_train_batch_begin(step)
-                    self.train_step(xs[rows], ys[rows])
-                    if per_batch:
-                        hooks.on_train_batch_end(step, self._results)
-                logs = self._results()
-                if val is not None:
-                    val_logs = self._evaluate_tensors(*val, batch_size)
-                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
-                hooks.on_epoch_end(epoch, logs)
-                if self.model.stop_training:
-                    break
-        finally:
-            hooks.on_train_end(logs)
+        # Shuffles and dropout masks come from the model's own stream (restored from a saved
+        # file on resume), not from whatever the global generator holds; the caller's global
+        # generator is left as it was.
+        with torch.random.fork_rng(devices=[]), DeferredInterrupt() as interrupt:
+            torch.set_rng_state(generator_state)
+            hooks.on_train_begin()
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    hooks.on_epoch_begin(epoch)
+                    self._reset_trackers()
+                    xs, ys = xt, yt
+                    if shuffle:
+                        order = torch.randperm(n)
+                        xs, ys = xt[order], yt[order]
+                    per_batch = hooks.wants_batch_hooks
+                    finished = 0
+                    for step, rows in enumerate(_batches(n, batch_size)):
+                        if per_batch:
+                            hooks.on_train_batch_begin(step)
+                        self.train_step(xs[rows], ys[rows])
+                        finished += 1
+                        if per_batch:
+                            hooks.on_train_batch_end(step, self._results)
+                        if interrupt.requested or self.model.stop_training:
+                            break
+                    if interrupt.requested:
+                        _warn_interrupted(epoch, finished, steps)
+                        break
+                    logs = self._results()
+                    if val is not None:
+                        val_logs = self._evaluate_tensors(*val, batch_size)
+                        logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                    # The state a checkpoint taken now must hold to resume at ``epoch + 1``.
+                    self.epochs_done = epoch + 1
+                    self.rng_state = torch.get_rng_state()
+                    hooks.on_epoch_end(epoch, logs)
+                    if interrupt.requested:
+                        _warn_interrupted(epoch + 1, 0, steps)
+                        break
+                    if self.model.stop_training:
+                        break
+            finally:
+                # The next fit continues the stream where this one stopped.
+                self.rng_state = torch.get_rng_state()
+                hooks.on_train_end(logs)
         return history
 
     def _evaluate_tensors(
@@ -396,6 +441,50 @@ class Trainer:
         if isinstance(outputs, tuple):  # several outputs: a list of arrays, as Keras
             return [o.numpy() for o in outputs]
         return outputs.numpy()
+
+
+class DeferredInterrupt:
+    """Within ``with``, the first Ctrl-C (SIGINT) sets :attr:`requested` instead of raising, so
+    the loop stops at the next batch boundary: the weights are those of the last finished batch
+    and no callback (a checkpoint being written) is cut short. A second Ctrl-C raises
+    ``KeyboardInterrupt`` at once. Only the main thread can take signals, and a handler the
+    program installed itself is left alone; in both cases nothing changes."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> DeferredInterrupt:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def _warn_interrupted(epoch: int, batches: int, steps: int) -> None:
+    where = (
+        f"after batch {batches}/{steps} of epoch {epoch + 1}"
+        if batches
+        else (f"after epoch {epoch}")
+    )
+    warnings.warn(
+        f"fit interrupted (Ctrl-C): stopped {where}; the model keeps the weights of the last "
+        "finished batch and the History holds the finished epochs",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 def _check_verbose(verbose: Any) -> int:
