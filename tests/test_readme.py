@@ -10,7 +10,8 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_the_five_step_example_runs_as_written_and_learns() -> None:
+def test_the_five_step_example_runs_as_written_and_learns(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the saving example writes files
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(blocks) >= 2
     namespace: dict[str, object] = {}
@@ -23,3 +24,4 @@ def test_the_five_step_example_runs_as_written_and_learns() -> None:
             exec("\n".join(line[indent:] for line in lines), namespace)
     largest_error = float(re.search(r"largest error ([\d.]+)", output.getvalue()).group(1))
     assert largest_error < 0.05
+    assert {"best.lstmkit", "model.lstmkit", "training.csv"} <= {p.name for p in tmp_path.iterdir()}
