@@ -4,7 +4,10 @@
     python benchmarks/run.py --runs 5 --workloads W4
     python benchmarks/run.py --impl torch        # one side only
     python benchmarks/run.py --quick             # smoke run: same code paths, little work
-    python benchmarks/run.py --python keras=/opt/keras-env/bin/python   # add the Keras peer
+    python benchmarks/run.py --python keras=/opt/keras-env/bin/python   # Keras from elsewhere
+
+Keras 3 is a test dependency of lstmkit, so the Keras peer runs from the same environment (on its
+PyTorch backend) unless --python points it elsewhere.
 
 Runs alternate between implementations (A B A B ...), so drift in the machine's speed touches
 all of them alike, and run i uses seed i on every side. Each run is a fresh Python process, so
@@ -39,7 +42,6 @@ from benchmarks.workloads import WORKLOADS  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.md"
 PARTIAL_RESULTS = ROOT / "benchmarks" / "out" / "results.md"
-BASELINE = "torch"
 # Marks the child's result line, so whatever a library prints on stdout cannot be mistaken for it.
 RESULT_PREFIX = "BENCHMARK-RESULT "
 # Imports lstmkit first, so the count is the one lstmkit runs with even if lstmkit sets it.
@@ -159,29 +161,59 @@ def _faster_or_slower(seconds: float, baseline: float) -> str:
     return f"{seconds / baseline:.2f}× slower"
 
 
+PEERS = ("torch", "keras")
+
+
 def table(workload: str, runs: dict[str, list[dict]]) -> str:
-    """One workload's section: a row per implementation, with its train time against torch's."""
+    """One workload's section: a row per implementation, its extra figures, and its train time
+    against each peer's (the hand-written PyTorch loop, Keras)."""
+    module = WORKLOADS[workload]
     quality_name = next(iter(runs.values()))[0]["quality_name"]
+    extras = getattr(module, "EXTRAS", ())
+    peers = [peer for peer in PEERS if peer in runs]
     lines = [
-        f"### {WORKLOADS[workload].TITLE}",
+        f"### {module.TITLE}",
         "",
-        "| implementation | runs | train s (median) | train s (min) | total s (median) | "
-        f"peak RSS MiB | {quality_name} (median) | median train time / {BASELINE}'s |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| "
+        + " | ".join(
+            [
+                "implementation",
+                "runs",
+                "train s (median)",
+                "train s (min)",
+                "total s (median)",
+                "peak RSS MiB",
+                f"{quality_name} (median)",
+                *(f"{label} (median)" for _, label in extras),
+                *(f"train time / {peer}'s" for peer in peers),
+            ]
+        )
+        + " |",
+        "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(extras) + "---|" * len(peers),
     ]
-    baseline = statistics.median(r["train_s"] for r in runs[BASELINE]) if BASELINE in runs else None
+    medians = {peer: statistics.median(r["train_s"] for r in runs[peer]) for peer in peers}
     for implementation, results in runs.items():
         train = statistics.median(r["train_s"] for r in results)
-        ratio = ""
-        if baseline is not None and implementation != BASELINE:
-            ratio = f"{train / baseline:.2f} ({_faster_or_slower(train, baseline)})"
-        lines.append(
-            f"| {implementation} | {len(results)} | {train:.3f} | "
-            f"{min(r['train_s'] for r in results):.3f} | "
-            f"{statistics.median(r['total_s'] for r in results):.3f} | "
-            f"{max(r['peak_rss_mib'] for r in results):.0f} | "
-            f"{statistics.median(r['quality'] for r in results):.4f} | {ratio} |"
-        )
+        cells = [
+            implementation,
+            str(len(results)),
+            f"{train:.3f}",
+            f"{min(r['train_s'] for r in results):.3f}",
+            f"{statistics.median(r['total_s'] for r in results):.3f}",
+            f"{max(r['peak_rss_mib'] for r in results):.0f}",
+            f"{statistics.median(r['quality'] for r in results):.4g}",
+        ]
+        for key, _ in extras:
+            values = [r[key] for r in results if key in r]
+            cells.append(f"{statistics.median(values):.4g}" if values else "")
+        for peer in peers:
+            baseline = medians[peer]
+            cells.append(
+                ""
+                if implementation == peer
+                else f"{train / baseline:.2f} ({_faster_or_slower(train, baseline)})"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -219,6 +251,9 @@ def parse_arguments() -> argparse.Namespace:
 
 
 def main() -> None:
+    # Keras 3 (a test dependency of lstmkit, so in the same environment) runs on its PyTorch
+    # backend, which uses the torch every other implementation uses; children inherit this.
+    os.environ.setdefault("KERAS_BACKEND", "torch")
     args = parse_arguments()
     if args.one:
         one(*args.one, seed=args.seed, quick=args.quick, threads=args.threads)

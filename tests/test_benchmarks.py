@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from benchmarks.run import implementations, table
-from benchmarks.workloads import WORKLOADS, w2_binary, w3_sine
+from benchmarks.workloads import WORKLOADS, w1_multivariate, w2_binary, w3_sine, w5_throughput
 
 
 @pytest.mark.parametrize("workload", sorted(WORKLOADS))
@@ -44,3 +44,22 @@ def test_w3_windows_follow_the_tutorial() -> None:
     t = np.arange(0, 1000, 0.1)[: len(data["train_X"])]
     original = data["train_X"][:, 0, 0] * data["span"] + data["low"]
     assert abs(np.std(original - np.sin(t)) - 0.5) < 0.02
+
+
+def test_w1_frames_five_quarters_of_three_series_and_scales_back() -> None:
+    import pandas as pd
+
+    data = w1_multivariate.uschange_data(quick=False)
+    assert data["train_X"].shape == (151, 5, 3) and data["test_X"].shape == (31, 5, 3)
+    consumption = pd.read_csv(w1_multivariate.DATA)["Consumption"].to_numpy()
+    target = np.concatenate([data["train_y"], data["test_y"]])[:, 0]
+    np.testing.assert_allclose(target * data["span"] + data["low"], consumption[5:], atol=1e-5)
+    # The last lag of row i is the quarter before row i's target.
+    scaled = np.concatenate([data["train_X"], data["test_X"]])
+    assert scaled.min() >= 0 and scaled.max() <= 1
+    assert np.corrcoef(scaled[1:, -1, 0], target[:-1])[0, 1] > 0.999
+
+
+def test_w5_counts_the_specified_flops() -> None:
+    # shared/workloads.md: one sample's forward pass costs about 164 MFLOP.
+    assert w5_throughput.forward_flops(100) == pytest.approx(163.84e6)

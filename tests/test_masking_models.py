@@ -28,7 +28,7 @@ def _padded(sequences, maxlen, padding):
 
 @pytest.mark.parametrize("padding", ["pre", "post"])
 def test_masked_variable_length_classification(padding):
-    """Measured (seed 0): 0.951 accuracy on 1,000 fresh sequences with either padding; the
+    """Measured (seed 0): 0.952 accuracy on 1,000 fresh sequences with either padding; the
     predictions with 5 more padding steps differ from those without by 0.0."""
     set_random_seed(0)
     sequences, labels = variable_length_data(1500, seed=0)

@@ -17,18 +17,33 @@ The contract a workload module keeps:
 - Frameworks are imported inside the ``run_*`` functions: a child process in another environment
   (Keras's) imports the module without having torch or lstmkit.
 
-W1..W6 slot in as new modules and new entries here; ``run.py`` needs no change.
+- Optionally ``EXTRAS``: ``(key, column label)`` pairs of further figures a run returns, shown
+  as extra columns (medians).
+
+The tutorial code of the lstmkit and Keras runs is one function taking the library's Keras API
+(:mod:`benchmarks.workloads.keras_api`), so both run the same script.
 """
 
 from types import ModuleType
 
-from benchmarks.workloads import w0_lifecycle, w2_binary, w3_sine, w4_echo
+from benchmarks.workloads import (
+    w0_lifecycle,
+    w1_multivariate,
+    w2_binary,
+    w3_sine,
+    w4_echo,
+    w5_throughput,
+    w6_latency,
+)
 
 WORKLOADS: dict[str, ModuleType] = {
     "W0": w0_lifecycle,
+    "W1": w1_multivariate,
     "W2": w2_binary,
     "W3": w3_sine,
     "W4": w4_echo,
+    "W5": w5_throughput,
+    "W6": w6_latency,
 }
 
 __all__ = ["WORKLOADS"]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import torch
 
-__all__ = ["keras_adam", "keras_init_linear", "keras_init_lstm"]
+__all__ = ["ReluLSTM", "keras_adam", "keras_init_linear", "keras_init_lstm"]
 
 
 def keras_init_lstm(lstm: torch.nn.LSTM) -> None:
@@ -45,3 +45,34 @@ def keras_init_linear(linear: torch.nn.Linear) -> None:
 def keras_adam(parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Adam:
     """``optimizer='adam'`` in Keras: learning rate 1e-3 and epsilon 1e-7 (PyTorch's is 1e-8)."""
     return torch.optim.Adam(parameters, lr=1e-3, eps=1e-7)
+
+
+class ReluLSTM(torch.nn.Module):
+    """An LSTM layer with relu as its activation, which ``nn.LSTM`` cannot be: an explicit cell
+    loop over the timesteps, with one input product for all of them, as a competent PyTorch user
+    writes it. Keras's initialisation; returns every timestep's ``h``, ``(batch, T, units)``."""
+
+    def __init__(self, input_size: int, units: int) -> None:
+        super().__init__()
+        self.units = units
+        # An nn.LSTM only to hold Keras-initialised weights in PyTorch's layout.
+        holder = torch.nn.LSTM(input_size, units, batch_first=True)
+        keras_init_lstm(holder)
+        self.weight_ih = torch.nn.Parameter(holder.weight_ih_l0.detach().T.contiguous())
+        self.weight_hh = torch.nn.Parameter(holder.weight_hh_l0.detach().T.contiguous())
+        self.bias = torch.nn.Parameter(holder.bias_ih_l0.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        u = self.units
+        projected = torch.addmm(self.bias, x.flatten(0, 1), self.weight_ih).view(
+            x.shape[0], x.shape[1], 4 * u
+        )
+        h = c = x.new_zeros(x.shape[0], u)
+        outputs = []
+        for t in range(x.shape[1]):
+            z = torch.addmm(projected[:, t], h, self.weight_hh)
+            i, f, g, o = z.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.relu(g)
+            h = torch.sigmoid(o) * torch.relu(c)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from benchmarks.workloads.keras_api import keras_api, lstmkit_api
 
 TITLE = (
     "W0 — the five-step lifecycle on 0.0, 0.1, ..., 0.9: LSTM(10), Dense(1), adam, mse, "
@@ -24,18 +28,16 @@ def epochs(quick: bool) -> int:
     return 50 if quick else 1000
 
 
-def run_lstmkit(seed: int, quick: bool = False) -> dict:
-    """W0 written as a Keras tutorial user writes it."""
+def _tutorial(api_factory: Callable[[], Any], seed: int, quick: bool) -> dict:
+    """W0 written as a Keras tutorial user writes it, on lstmkit's or Keras's API."""
     started = time.perf_counter()
-    from lstmkit.layers import LSTM, Dense
-    from lstmkit.models import Sequential
-    from lstmkit.utils import set_random_seed
-
+    api = api_factory()
     X, y = lifecycle_data()
-    set_random_seed(seed)
-    model = Sequential()
-    model.add(LSTM(10, input_shape=(1, 1)))
-    model.add(Dense(1))
+    api.set_random_seed(seed)
+    model = api.Sequential()
+    model.add(api.Input((1, 1)))
+    model.add(api.LSTM(10))
+    model.add(api.Dense(1))
     model.compile(optimizer="adam", loss="mean_squared_error")
     fit_started = time.perf_counter()
     model.fit(X, y, epochs=epochs(quick), batch_size=len(X), verbose=0)
@@ -47,6 +49,14 @@ def run_lstmkit(seed: int, quick: bool = False) -> dict:
         "quality": float(np.abs(prediction[:, 0] - y).max()),
         "quality_name": QUALITY_NAME,
     }
+
+
+def run_lstmkit(seed: int, quick: bool = False) -> dict:
+    return _tutorial(lstmkit_api, seed, quick)
+
+
+def run_keras(seed: int, quick: bool = False) -> dict:
+    return _tutorial(keras_api, seed, quick)
 
 
 def run_torch(seed: int, quick: bool = False) -> dict:

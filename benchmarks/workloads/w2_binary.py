@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from benchmarks.workloads.keras_api import keras_api, lstmkit_api
 
 TITLE = (
     "W2 — binary sequence classification: LSTM(50, relu, return_sequences), Dropout(0.2), "
@@ -35,23 +39,21 @@ def settings(quick: bool) -> tuple[int, int, int]:
     return (200, 3, 500) if quick else (SAMPLES, 200, FRESH)
 
 
-def run_lstmkit(seed: int, quick: bool = False) -> dict:
-    """W2 written as the tutorial writes it."""
+def _tutorial(api_factory: Callable[[], Any], seed: int, quick: bool) -> dict:
+    """W2 written as the tutorial writes it, on lstmkit's or Keras's API."""
     started = time.perf_counter()
-    from lstmkit.layers import LSTM, Dense, Dropout
-    from lstmkit.models import Sequential
-    from lstmkit.utils import set_random_seed
-
+    api = api_factory()
     samples, epochs, fresh = settings(quick)
     rng = np.random.default_rng(seed)
     X, y = binary_sequences(rng, samples)
-    set_random_seed(seed)
-    model = Sequential()
-    model.add(LSTM(UNITS, activation="relu", return_sequences=True, input_shape=(TIMESTEPS, 1)))
-    model.add(Dropout(DROPOUT))
-    model.add(LSTM(UNITS, activation="relu"))
-    model.add(Dropout(DROPOUT))
-    model.add(Dense(1, activation="sigmoid"))
+    api.set_random_seed(seed)
+    model = api.Sequential()
+    model.add(api.Input((TIMESTEPS, 1)))
+    model.add(api.LSTM(UNITS, activation="relu", return_sequences=True))
+    model.add(api.Dropout(DROPOUT))
+    model.add(api.LSTM(UNITS, activation="relu"))
+    model.add(api.Dropout(DROPOUT))
+    model.add(api.Dense(1, activation="sigmoid"))
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     fit_started = time.perf_counter()
     model.fit(
@@ -59,13 +61,21 @@ def run_lstmkit(seed: int, quick: bool = False) -> dict:
     )
     train_s = time.perf_counter() - fit_started
     X_fresh, y_fresh = binary_sequences(rng, fresh)
-    prediction = model.predict(X_fresh, verbose=0)[:, 0]
+    prediction = np.asarray(model.predict(X_fresh, verbose=0))[:, 0]
     return {
         "train_s": train_s,
         "total_s": time.perf_counter() - started,
         "quality": float(((prediction > 0.5) == (y_fresh > 0.5)).mean()),
         "quality_name": QUALITY_NAME,
     }
+
+
+def run_lstmkit(seed: int, quick: bool = False) -> dict:
+    return _tutorial(lstmkit_api, seed, quick)
+
+
+def run_keras(seed: int, quick: bool = False) -> dict:
+    return _tutorial(keras_api, seed, quick)
 
 
 def run_torch(seed: int, quick: bool = False) -> dict:
@@ -76,33 +86,7 @@ def run_torch(seed: int, quick: bool = False) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from benchmarks.workloads.torch_peer import keras_adam, keras_init_linear, keras_init_lstm
-
-    class ReluLSTM(torch.nn.Module):
-        def __init__(self, input_size: int, units: int) -> None:
-            super().__init__()
-            self.units = units
-            # An nn.LSTM only to hold Keras-initialised weights in PyTorch's layout.
-            holder = torch.nn.LSTM(input_size, units, batch_first=True)
-            keras_init_lstm(holder)
-            self.weight_ih = torch.nn.Parameter(holder.weight_ih_l0.detach().T.contiguous())
-            self.weight_hh = torch.nn.Parameter(holder.weight_hh_l0.detach().T.contiguous())
-            self.bias = torch.nn.Parameter(holder.bias_ih_l0.detach().clone())
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            u = self.units
-            projected = torch.addmm(self.bias, x.flatten(0, 1), self.weight_ih).view(
-                x.shape[0], x.shape[1], 4 * u
-            )
-            h = c = x.new_zeros(x.shape[0], u)
-            outputs = []
-            for t in range(x.shape[1]):
-                z = torch.addmm(projected[:, t], h, self.weight_hh)
-                i, f, g, o = z.chunk(4, dim=1)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.relu(g)
-                h = torch.sigmoid(o) * torch.relu(c)
-                outputs.append(h)
-            return torch.stack(outputs, dim=1)
+    from benchmarks.workloads.torch_peer import ReluLSTM, keras_adam, keras_init_linear
 
     samples, epochs, fresh = settings(quick)
     rng = np.random.default_rng(seed)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from benchmarks.workloads.keras_api import keras_api, lstmkit_api
 
 TITLE = (
     "W3 — noisy sine, one sample per batch: LSTM(50) with input_shape (1, 1), Dense(1), mse, "
@@ -17,14 +21,14 @@ UNITS, LOOK_BACK, TRAIN_FRACTION = 50, 1, 0.8
 
 def sine_data(seed: int, quick: bool) -> dict[str, np.ndarray | float]:
     """The tutorial's data: ``sin(t) + N(0, 0.5)`` for t = 0, 0.1, ..., 999.9 (10,000 points, a
-    smoke run takes the first 500), min-max scaled to [0, 1]; the first 80 % train.
+    smoke run takes the first 150), min-max scaled to [0, 1]; the first 80 % train.
 
     Returns ``train_X (n, 1, 1)``, ``train_y (n, 1)``, ``test_X``, ``test_y`` (float32) and the
     scale ``low``, ``span`` back to original units. Windows follow the tutorial's
     ``create_dataset``: ``X = s[i], y = s[i + 1]`` for ``i < len - look_back - 1``.
     """
     noise = np.random.RandomState(seed)
-    t = np.arange(0, 1000, 0.1)[: 500 if quick else None]
+    t = np.arange(0, 1000, 0.1)[: 150 if quick else None]
     series = np.sin(t) + noise.normal(0, 0.5, len(t))
     low, span = series.min(), series.max() - series.min()
     scaled = ((series - low) / span).astype(np.float32)
@@ -57,18 +61,16 @@ def _rmse(prediction: np.ndarray, target: np.ndarray, span: float) -> float:
     return float(np.sqrt(np.mean((prediction.reshape(-1) - target.reshape(-1)) ** 2)) * span)
 
 
-def run_lstmkit(seed: int, quick: bool = False) -> dict:
-    """W3 written as the tutorial writes it."""
+def _tutorial(api_factory: Callable[[], Any], seed: int, quick: bool) -> dict:
+    """W3 written as the tutorial writes it, on lstmkit's or Keras's API."""
     started = time.perf_counter()
-    from lstmkit.layers import LSTM, Dense
-    from lstmkit.models import Sequential
-    from lstmkit.utils import set_random_seed
-
+    api = api_factory()
     data = sine_data(seed, quick)
-    set_random_seed(seed)
-    model = Sequential()
-    model.add(LSTM(UNITS, input_shape=(LOOK_BACK, 1)))
-    model.add(Dense(1))
+    api.set_random_seed(seed)
+    model = api.Sequential()
+    model.add(api.Input((LOOK_BACK, 1)))
+    model.add(api.LSTM(UNITS))
+    model.add(api.Dense(1))
     model.compile(loss="mean_squared_error", optimizer="adam")
     fit_started = time.perf_counter()
     model.fit(data["train_X"], data["train_y"], epochs=epochs(quick), batch_size=1, verbose=0)
@@ -82,6 +84,14 @@ def run_lstmkit(seed: int, quick: bool = False) -> dict:
         "quality_name": QUALITY_NAME,
         "train_rmse": train_rmse,
     }
+
+
+def run_lstmkit(seed: int, quick: bool = False) -> dict:
+    return _tutorial(lstmkit_api, seed, quick)
+
+
+def run_keras(seed: int, quick: bool = False) -> dict:
+    return _tutorial(keras_api, seed, quick)
 
 
 def run_torch(seed: int, quick: bool = False) -> dict:
