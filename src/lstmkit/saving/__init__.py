@@ -33,7 +33,7 @@ __all__ = [
 
 def load_keras_model(path: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """The lstmkit model equivalent to a Keras ``.keras`` or legacy ``.h5`` Sequential model
-    (see :mod:`lstmkit.saving.keras_files`); h5py is imported only when this is called."""
-    from lstmkit.saving.keras_files import load_keras_model as load
+    (see :mod:`lstmkit.saving.keras_import`); h5py is imported only when this is called."""
+    from lstmkit.saving.keras_import import load_keras_model as load
 
     return load(path, custom_objects=custom_objects)
