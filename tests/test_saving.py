@@ -331,3 +331,24 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
         new.save(path)
     assert os.listdir(tmp_path) == ["m.lstmkit"]
     np.testing.assert_array_equal(load_model(path).predict(x), old.predict(x))
+
+
+class DoubleDense(Dense):
+    """A user's layer: Dense with its output doubled."""
+
+    def call(self, inputs, training=False):
+        return 2.0 * super().call(inputs, training=training)
+
+
+def test_a_custom_layer_inside_a_wrapper_comes_back_through_custom_objects(tmp_path):
+    x, _ = _data(4)
+    model = Sequential(
+        [LSTM(3, return_sequences=True, input_shape=(5, 2)), TimeDistributed(DoubleDense(2))]
+    )
+    model.save(tmp_path / "custom_layer.lstmkit")
+    with pytest.raises(ModelFileError, match=r"unknown layer class 'DoubleDense'"):
+        load_model(tmp_path / "custom_layer.lstmkit")
+    again = load_model(
+        tmp_path / "custom_layer.lstmkit", custom_objects={"DoubleDense": DoubleDense}
+    )
+    np.testing.assert_array_equal(model.predict(x), again.predict(x))

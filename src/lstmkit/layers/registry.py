@@ -70,7 +70,11 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> La
             f"unknown layer class {name!r}; lstmkit makes {', '.join(sorted(LAYER_CLASSES))}, "
             "and a Layer subclass of your own passed in custom_objects"
         )
+    arguments = dict(arguments)
+    for key in ("layer", "backward_layer"):  # a wrapper's inner layers, custom ones included
+        if isinstance(arguments.get(key), dict):
+            arguments[key] = deserialize(arguments[key], custom_objects)
     try:
-        return cls.from_config(dict(arguments))
+        return cls.from_config(arguments)
     except (TypeError, ValueError) as error:
         raise ValueError(f"cannot make a {name} from its config: {error}") from None
