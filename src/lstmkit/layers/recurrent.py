@@ -337,7 +337,12 @@ class LSTM(Recurrent):
         mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         self.kernel_path = ops.select_lstm_path(
-            self.activation, self.recurrent_activation, recurrent_mask is not None, mask is not None
+            self.activation,
+            self.recurrent_activation,
+            recurrent_mask is not None,
+            mask is not None,
+            inputs=inputs,
+            units=self.units,
         )
         output, h, c = ops.lstm(
             inputs,

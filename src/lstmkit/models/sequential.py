@@ -423,6 +423,13 @@ class Sequential:
         ``initial_epoch`` that resumes a run."""
         return self._trainer.epochs_done if self._trainer is not None else 0
 
+    @property
+    def step_path(self) -> str | None:
+        """The training step the last ``fit`` ran: ``"native"`` (the whole step in one call of
+        the compiled kernel, see :mod:`lstmkit.training.native_step`), ``"autograd"``, or
+        ``None`` before the first ``fit`` after ``compile``."""
+        return self._trainer.step_path if self._trainer is not None else None
+
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={[layer.name for layer in self._layers]}>"
 

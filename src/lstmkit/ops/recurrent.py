@@ -16,19 +16,29 @@ For every timestep t, with ``x_t (batch, input_dim)``::
     c_t = f_t * c_{t-1} + i_t * g_t
     h_t = o_t * activation(c_t)
 
-Two paths compute this; :func:`select_lstm_path` says which one runs:
+Three paths compute this; :func:`select_lstm_path` says which one runs:
+
+``"native"``
+    lstmkit's C++ kernel (:mod:`lstmkit.ops.native`): the whole sequence forward in one call and
+    a hand-derived backward through time in one more, as a single autograd node. Small models on
+    the CPU are dominated by per-operation overhead, not arithmetic, and there it is the fastest;
+    it computes every activation pair of :data:`lstmkit.ops.native.ACTIVATION_CODES`, in
+    float32 only, single-threaded. Chosen when the extension is built, the input is a float32
+    CPU tensor and the shape is small enough (:func:`native_is_faster`).
 
 ``"fused"``
     PyTorch's fused LSTM kernel (oneDNN on CPU, cuDNN on CUDA). Its gate order is Keras's, so the
     Keras weights are passed as transposed views; no copy, no translation table. It is exact for
     ``activation=tanh`` and ``recurrent_activation=sigmoid`` only, and it cannot drop out the
-    recurrent state, so those settings choose it.
+    recurrent state; those settings choose it when the native path does not.
 ``"loop"``
-    Any activation pair and recurrent dropout. The input projection of all timesteps is one matrix
-    product; each step then adds ``h @ recurrent_kernel`` and applies the gate arithmetic.
+    Any activation pair, any dtype and device, recurrent dropout and masks. The input projection
+    of all timesteps is one matrix product; each step then adds ``h @ recurrent_kernel`` and
+    applies the gate arithmetic.
 
-Input dropout (one mask per sequence, shared by all timesteps and all gates, as Keras 3 does) is
-applied to the whole input before either path, so it does not force the slow path.
+Recurrent dropout and masks always take the loop. Input dropout (one mask per sequence, shared by
+all timesteps and all gates, as Keras 3 does) is applied to the whole input before any path, so
+it does not force the slow path.
 """
 
 from __future__ import annotations
@@ -38,11 +48,13 @@ from collections.abc import Callable
 import torch
 
 from lstmkit import activations
+from lstmkit.ops import native
 
 __all__ = [
     "LSTMResult",
     "gru",
     "lstm",
+    "native_is_faster",
     "select_gru_path",
     "select_lstm_path",
     "select_simple_rnn_path",
@@ -54,6 +66,51 @@ LSTMResult = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 FUSED = "fused"
 LOOP = "loop"
+NATIVE = native.NATIVE
+
+# When the native kernel beats the PyTorch path it would replace. ``work = batch * timesteps *
+# units * (input_dim + units)`` is a quarter of the multiply-adds of a forward pass. The native
+# kernel costs a small fixed overhead plus about 0.8 ns per unit of work (forward and backward,
+# one thread); PyTorch's fused kernel a larger fixed overhead plus about 0.4 ns per unit on two
+# threads, and the loop path a fixed overhead per timestep (a dozen operations forward and
+# backward) plus about the same. Measured forward + backward and forward alone, interleaved, on
+# the 2-core machines of the workloads with lstmkit's 2 torch threads (float32; ratios are
+# PyTorch path time / native time):
+#
+#   vs the fused kernel (tanh/sigmoid), training:   (1, 1, 1, 50) 2.6, (5, 5, 100, 50) 2.5,
+#     (64, 3, 50, 50) 1.5, (32, 10, 32, 64) 1.04, (200, 3, 50, 50) 1.07, (8, 25, 100, 128) 0.94,
+#     (64, 25, 32, 64) 0.70, (160, 5, 256, 256) 0.49; forward alone the same crossover
+#     ((200, 3, 50, 50) 1.03, (8, 25, 100, 128) 0.86, (1, 5, 256, 256) 4.4)
+#   vs the loop (relu/sigmoid), training:   (1, 1, 1, 50) 1.6, (64, 3, 50, 50) 1.8,
+#     (200, 3, 50, 50) 1.23, (64, 25, 32, 64) 2.6, (32, 25, 100, 128) 1.32, (1, 5, 256, 256) 2.2,
+#     (128, 5, 3, 256) 0.66, (151, 5, 256, 256) 0.48; forward alone (32, 25, 100, 128) 1.08,
+#     (32, 5, 256, 256) 0.62
+#
+# (batch, timesteps, input_dim, units). So: against the fused kernel, native up to a fixed amount
+# of work; against the loop, whose overhead grows with the timesteps, up to an amount per
+# timestep. On more cores PyTorch's arithmetic gets faster and the crossovers come down (by at
+# most about half: the fixed overheads do not shrink).
+
+#: Native rather than fused (tanh/sigmoid) up to this ``work``.
+NATIVE_MAX_WORK_VS_FUSED = 3_500_000
+#: Native rather than the loop up to this ``work`` per timestep (plus one): ``(T + 1) * this``.
+NATIVE_MAX_WORK_PER_STEP_VS_LOOP = 1_000_000
+
+
+def native_is_faster(
+    batch: int,
+    timesteps: int,
+    input_dim: int,
+    units: int,
+    fused_alternative: bool,
+) -> bool:
+    """Whether the native kernel beats the PyTorch path it would replace on this shape, on the
+    CPU (see the measurements above). ``fused_alternative``: that path is the fused kernel
+    (tanh/sigmoid), else the loop."""
+    work = batch * timesteps * units * (input_dim + units)
+    if fused_alternative:
+        return work <= NATIVE_MAX_WORK_VS_FUSED
+    return work <= NATIVE_MAX_WORK_PER_STEP_VS_LOOP * (timesteps + 1)
 
 
 def select_lstm_path(
@@ -61,11 +118,36 @@ def select_lstm_path(
     recurrent_activation: Activation,
     recurrent_dropout: bool,
     masked: bool = False,
+    *,
+    inputs: torch.Tensor | None = None,
+    units: int | None = None,
 ) -> str:
-    """Return ``"fused"`` when PyTorch's fused kernel computes exactly these equations, else
-    ``"loop"``. A mask needs the loop: the fused kernel cannot hold the state over a step."""
+    """The path that computes these equations fastest and exactly.
+
+    ``"loop"`` with recurrent dropout or a mask (the fused and native kernels cannot hold or drop
+    the state over a step). Otherwise ``"native"`` when ``inputs`` ``(batch, timesteps,
+    input_dim)`` and ``units`` are given, the extension is built and computes this activation
+    pair, ``inputs`` is a float32 CPU tensor and :func:`native_is_faster` holds for its shape;
+    else ``"fused"`` for ``tanh``/``sigmoid`` (PyTorch's fused kernel is exact for those only),
+    and ``"loop"`` for any other pair. Without ``inputs`` and ``units`` the native path is never
+    chosen.
+    """
+    if recurrent_dropout or masked:
+        return LOOP
     exact = activation is activations.tanh and recurrent_activation is activations.sigmoid
-    return FUSED if exact and not recurrent_dropout and not masked else LOOP
+    if (
+        inputs is not None
+        and units is not None
+        and inputs.dim() == 3
+        and inputs.dtype == torch.float32
+        and inputs.is_cpu
+        and inputs.shape[0] > 0
+        and inputs.shape[1] > 0
+        and native.supports(activation, recurrent_activation)
+        and native_is_faster(*inputs.shape, units, fused_alternative=exact)
+    ):
+        return NATIVE
+    return FUSED if exact else LOOP
 
 
 def lstm(
@@ -101,7 +183,8 @@ def lstm(
         mask: ``(batch, timesteps)`` booleans, False for padding: a masked step leaves the
             states unchanged and repeats the previous output (zeros before any), as Keras.
         zero_output_for_mask: give zeros instead of the previous output at masked steps.
-        path: force ``"fused"`` or ``"loop"``; by default :func:`select_lstm_path` decides.
+        path: force ``"native"``, ``"fused"`` or ``"loop"``; by default
+            :func:`select_lstm_path` decides from the settings and the shape.
 
     Returns:
         ``(output, h_T, c_T)``: output is ``(batch, timesteps, units)`` when ``return_sequences``
@@ -109,10 +192,31 @@ def lstm(
     """
     if path is None:
         path = select_lstm_path(
-            activation, recurrent_activation, recurrent_mask is not None, mask is not None
+            activation,
+            recurrent_activation,
+            recurrent_mask is not None,
+            mask is not None,
+            inputs=inputs,
+            units=recurrent_kernel.shape[0],
         )
     if input_mask is not None:
         inputs = inputs * input_mask.unsqueeze(1)
+    if path == NATIVE:
+        if recurrent_mask is not None or mask is not None:
+            raise ValueError("the native LSTM path cannot apply recurrent dropout or a mask")
+        # The kernel walks the sequence backwards itself: no flipped copy of the input.
+        return native.lstm(
+            inputs,
+            initial_h,
+            initial_c,
+            kernel,
+            recurrent_kernel,
+            bias,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            go_backwards=go_backwards,
+            return_sequences=return_sequences,
+        )
     if go_backwards:
         inputs = inputs.flip(1)
         mask = None if mask is None else mask.flip(1)

@@ -23,6 +23,7 @@ from lstmkit import losses as losses_module
 from lstmkit import metrics as metrics_module
 from lstmkit.layers.base import Shape
 from lstmkit.optimizers import Optimizer
+from lstmkit.training import native_step
 from lstmkit.training.callbacks import (
     Callback,
     CallbackList,
@@ -86,12 +87,20 @@ class Trainer:
         #: Epochs finished by ``fit`` calls of this model, counted as Keras counts them: the
         #: ``initial_epoch`` a resumed run passes.
         self.epochs_done = 0
+        #: The whole training step in one native call, when the model fits it (planned per fit).
+        self._native_step: native_step.NativeTrainStep | None = None
+        #: Which training step the last ``fit`` ran: ``"native"`` (forward, loss, backward through
+        #: time and the optimizer update in one call of the compiled kernel) or ``"autograd"``
+        #: (the model's layers, ``torch.autograd.grad`` and the optimizer); ``None`` before.
+        self.step_path: str | None = None
 
     # -- preparation, done once and redone only when something changed --------------------------
 
     def _prepare_training(self, y: torch.Tensor) -> None:
         self.build_optimizer()
         self._resolve_metrics(y)
+        self._native_step = native_step.plan(self.model, self.loss, self.optimizer, self.metrics)
+        self.step_path = "autograd" if self._native_step is None else "native"
 
     def build_optimizer(self) -> None:
         """Build the optimizer's state for the model's trainable weights, unless it already holds
@@ -227,6 +236,10 @@ class Trainer:
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Forward, loss, gradients, one optimizer update, and accumulate loss and metrics.
         Masked timesteps of a sequence output count in neither."""
+        if self._native_step is not None:
+            loss = self._native_step(x, y)
+            self._accumulate(loss, y, self._native_step.prediction, x.shape[0])
+            return
         y_pred, mask = self.model.forward_masked(x, training=True)
         loss = self._loss_of(y, y_pred, mask)
         grads = torch.autograd.grad(loss, self._params, allow_unused=True, materialize_grads=True)

@@ -1,0 +1,1 @@
+"""The optional native kernels (C++17, built by setup.py); see lstmkit.ops.native."""

@@ -1,0 +1,954 @@
+// A native LSTM for small models: forward over a whole sequence and the hand-derived backward
+// pass through time, on raw float32 pointers in Keras's layout. No dependency on torch or any
+// BLAS: the sizes it is for (10-256 units, 1-25 timesteps, batches of 1-200) are dominated by
+// per-call overhead, not by the arithmetic.
+//
+// Layout (row-major, gate order i, f, c, o):
+//   x (B, T, D)   kernel W (D, 4U)   recurrent kernel R (U, 4U)   bias (4U,) or null
+//   h0, c0 (B, U)   y (B, T, U) with return_sequences else (B, U)   hT, cT (B, U)
+// "Step" s = 0..T-1 is the order the sequence is walked; with go_backwards step s reads
+// timestep T-1-s, and y holds the steps in walked order (as Keras returns it).
+//
+// The forward keeps, in a caller-provided workspace of forward_workspace_floats(B, T, U) floats:
+//   gates (T, B, 4U) after their activations, c (T, B, U), act(c) (T, B, U), h (T, B, U).
+// Every activation's derivative is a function of its output, so nothing else is kept.
+//
+// Speed comes from three things, measured on the workloads' shapes: register-blocked matrix
+// products (4 rows x 16 columns of the result in eight AVX registers, GCC vector extensions, no
+// intrinsics), skipping the all-zero columns of one-hot inputs and zero states once per block of
+// rows, and tanh/sigmoid on eight lanes at once (Cephes's expf and tanhf, about 1e-7 relative,
+// within one float32 rounding of torch's). Everything runs on the calling thread.
+//
+// The module is a CPython extension with METH_FASTCALL entry points taking pointers as integers
+// (tensor.data_ptr()), the cheapest call CPython offers; the same functions are exported with C
+// linkage for ctypes.
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+// One clone per instruction set, chosen at load time by the CPU: safe on every x86-64 machine.
+// x86-64-v3 is AVX2 with FMA (GCC 12 and later name the level; older ones get AVX with FMA).
+#if __GNUC__ >= 12
+#define LSTMKIT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define LSTMKIT_CLONES __attribute__((target_clones("fma", "default")))
+#endif
+#else
+#define LSTMKIT_CLONES
+#endif
+
+namespace {
+
+enum Activation : int {
+  kTanh = 0,
+  kSigmoid = 1,
+  kHardSigmoid = 2,
+  kRelu = 3,
+  kLinear = 4,
+  kSoftsign = 5,
+  kElu = 6,
+  kSelu = 7,
+  kActivationCount = 8,
+};
+
+constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
+constexpr float kSeluScale = 1.0507009873554804934193349852946f;
+
+// Eight floats in one vector register (two SSE registers in the baseline clone); loads and
+// stores go through memcpy, so no alignment is assumed. The helpers are always inlined, so the
+// calling convention of a 32-byte vector (GCC's -Wpsabi note) never applies.
+typedef float v8f __attribute__((vector_size(32)));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+inline v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline void store8(float* p, const v8f& v) { std::memcpy(p, &v, sizeof(v)); }
+
+inline void add_store8(float* p, const v8f& v) {
+  const v8f sum = v + load8(p);
+  std::memcpy(p, &sum, sizeof(sum));
+}
+
+typedef int v8i __attribute__((vector_size(32)));
+
+inline v8f splat8(float f) { return v8f{} + f; }
+
+// exp(x), eight lanes, as Cephes's expf (relative error about 1e-7): x = n ln2 + r with
+// |r| <= ln2 / 2, a degree-6 polynomial for exp(r), and 2^n put in the exponent bits. Arguments
+// are clamped to [-87.3, 88.4], the normal range of float32.
+inline v8f exp8(const v8f& argument) {
+  v8f x = argument;
+  x = x < splat8(88.3762626647949f) ? x : splat8(88.3762626647949f);
+  x = x > splat8(-87.3365478515625f) ? x : splat8(-87.3365478515625f);
+  // Round x / ln2 to the nearest integer by adding and subtracting 1.5 * 2^23.
+  const v8f shifter = splat8(12582912.0f);
+  const v8f n = (x * 1.44269504088896341f + shifter) - shifter;
+  const v8f r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+  const v8f z = r * r;
+  v8f y = splat8(1.9875691500e-4f);
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * z + r + 1.0f;
+  const v8i bits = (__builtin_convertvector(n, v8i) + 127) << 23;
+  v8f scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
+
+inline v8f sigmoid8(const v8f& x) { return 1.0f / (1.0f + exp8(-x)); }
+
+// tanh(x), eight lanes, as Cephes's tanhf: an odd polynomial below |x| = 0.625 (where
+// 1 - 2 / (exp(2x) + 1) would lose digits), that formula above.
+inline v8f tanh8(const v8f& x) {
+  const v8f a = x < 0.0f ? -x : x;
+  const v8f s = x * x;
+  v8f p = splat8(-5.70498872745e-3f);
+  p = p * s + 2.06390887954e-2f;
+  p = p * s - 5.37397155531e-2f;
+  p = p * s + 1.33314422036e-1f;
+  p = p * s - 3.33332819422e-1f;
+  const v8f small = p * s * x + x;
+  v8f large = 1.0f - 2.0f / (exp8(a + a) + 1.0f);
+  large = x < 0.0f ? -large : large;
+  return a < 0.625f ? small : large;
+}
+
+
+// v = activation(v), in place, n elements.
+LSTMKIT_CLONES void activate(int activation, float* __restrict v, long n) {
+  switch (activation) {
+    case kTanh: {
+      long i = 0;
+      for (; i + 8 <= n; i += 8) store8(v + i, tanh8(load8(v + i)));
+      for (; i < n; ++i) v[i] = std::tanh(v[i]);
+      break;
+    }
+    case kSigmoid: {
+      long i = 0;
+      for (; i + 8 <= n; i += 8) store8(v + i, sigmoid8(load8(v + i)));
+      for (; i < n; ++i) v[i] = 1.0f / (1.0f + std::exp(-v[i]));
+      break;
+    }
+    case kHardSigmoid:  // Keras 3: relu6(x + 3) / 6
+      for (long i = 0; i < n; ++i) v[i] = std::fmin(std::fmax(v[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      break;
+    case kRelu:
+      for (long i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+      break;
+    case kLinear:
+      break;
+    case kSoftsign:
+      for (long i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::fabs(v[i]));
+      break;
+    case kElu:
+      for (long i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : std::expm1(v[i]);
+      break;
+    case kSelu:
+      for (long i = 0; i < n; ++i)
+        v[i] = kSeluScale * (v[i] > 0.0f ? v[i] : kSeluAlpha * std::expm1(v[i]));
+      break;
+  }
+}
+
+// d = activation'(x) written from y = activation(x), n elements.
+LSTMKIT_CLONES void derivative(int activation, const float* __restrict y, float* __restrict d,
+                               long n) {
+  switch (activation) {
+    case kTanh:
+      for (long i = 0; i < n; ++i) d[i] = 1.0f - y[i] * y[i];
+      break;
+    case kSigmoid:
+      for (long i = 0; i < n; ++i) d[i] = y[i] * (1.0f - y[i]);
+      break;
+    case kHardSigmoid:  // 1/6 strictly inside (-3, 3), where the output is strictly in (0, 1)
+      for (long i = 0; i < n; ++i) d[i] = (y[i] > 0.0f && y[i] < 1.0f) ? 1.0f / 6.0f : 0.0f;
+      break;
+    case kRelu:
+      for (long i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? 1.0f : 0.0f;
+      break;
+    case kLinear:
+      for (long i = 0; i < n; ++i) d[i] = 1.0f;
+      break;
+    case kSoftsign:  // 1 / (1 + |x|)^2 = (1 - |y|)^2
+      for (long i = 0; i < n; ++i) {
+        const float r = 1.0f - std::fabs(y[i]);
+        d[i] = r * r;
+      }
+      break;
+    case kElu:  // exp(x) = y + 1 below zero
+      for (long i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? 1.0f : y[i] + 1.0f;
+      break;
+    case kSelu:  // scale * alpha * exp(x) = y + scale * alpha below zero
+      for (long i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? kSeluScale : y[i] + kSeluScale * kSeluAlpha;
+      break;
+  }
+}
+
+// out[0:n] += a * v[0:n]
+inline void axpy(float a, const float* __restrict v, float* __restrict out, long n) {
+  for (long j = 0; j < n; ++j) out[j] += a * v[j];
+}
+
+thread_local std::vector<long> tl_nonzero;
+
+// The k of [0, K) where any of the rows a[0..rows) is non-zero, into tl_nonzero; their count.
+inline long nonzero_columns(const float* const* a, int rows, long K) {
+  tl_nonzero.resize(K);
+  long count = 0;
+  for (long k = 0; k < K; ++k) {
+    bool any = false;
+    for (int r = 0; r < rows; ++r) any |= a[r][k] != 0.0f;
+    tl_nonzero[count] = k;
+    count += any;
+  }
+  return count;
+}
+
+// C[r, :] += A[r, :] @ M for the rows r of a (rows, K) x (K, N) product, where row r of A is at
+// a_rows[r] and row r of C at c_rows[r]. Register-blocked: four rows by sixteen columns of C are
+// accumulated in registers over the whole of K, so each element of M loaded feeds four
+// multiply-adds and C is read and written once. With skip_zeros, the k where all four rows of A
+// are zero are left out, found once per four rows (one-hot inputs, zero initial states and relu
+// outputs are common in the models this is for).
+LSTMKIT_CLONES void gemm_rows(const float* const* a_rows, const float* __restrict M,
+                              float* const* c_rows, long rows, long K, long N, bool skip_zeros) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *a0 = a_rows[r], *a1 = a_rows[r + 1], *a2 = a_rows[r + 2], *a3 = a_rows[r + 3];
+    float *c0 = c_rows[r], *c1 = c_rows[r + 1], *c2 = c_rows[r + 2], *c3 = c_rows[r + 3];
+    const long nk = skip_zeros ? nonzero_columns(a_rows + r, 4, K) : K;
+    const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
+    if (nk == 0) continue;
+    long j = 0;
+    for (; j + 16 <= N; j += 16) {
+      v8f s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const float v0 = a0[k], v1 = a1[k], v2 = a2[k], v3 = a3[k];
+        const v8f m0 = load8(M + k * N + j), m1 = load8(M + k * N + j + 8);
+        s00 += v0 * m0;
+        s01 += v0 * m1;
+        s10 += v1 * m0;
+        s11 += v1 * m1;
+        s20 += v2 * m0;
+        s21 += v2 * m1;
+        s30 += v3 * m0;
+        s31 += v3 * m1;
+      }
+      add_store8(c0 + j, s00);
+      add_store8(c0 + j + 8, s01);
+      add_store8(c1 + j, s10);
+      add_store8(c1 + j + 8, s11);
+      add_store8(c2 + j, s20);
+      add_store8(c2 + j + 8, s21);
+      add_store8(c3 + j, s30);
+      add_store8(c3 + j + 8, s31);
+    }
+    for (; j + 8 <= N; j += 8) {
+      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const v8f m = load8(M + k * N + j);
+        s0 += a0[k] * m;
+        s1 += a1[k] * m;
+        s2 += a2[k] * m;
+        s3 += a3[k] * m;
+      }
+      add_store8(c0 + j, s0);
+      add_store8(c1 + j, s1);
+      add_store8(c2 + j, s2);
+      add_store8(c3 + j, s3);
+    }
+    for (; j < N; ++j) {
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const float m = M[k * N + j];
+        s0 += a0[k] * m;
+        s1 += a1[k] * m;
+        s2 += a2[k] * m;
+        s3 += a3[k] * m;
+      }
+      c0[j] += s0;
+      c1[j] += s1;
+      c2[j] += s2;
+      c3[j] += s3;
+    }
+  }
+  for (; r < rows; ++r) {
+    const float* a = a_rows[r];
+    float* c = c_rows[r];
+    const long nk = skip_zeros ? nonzero_columns(a_rows + r, 1, K) : K;
+    const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
+    long j = 0;
+    for (; j + 32 <= N; j += 32) {
+      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const float v = a[k];
+        const float* m = M + k * N + j;
+        s0 += v * load8(m);
+        s1 += v * load8(m + 8);
+        s2 += v * load8(m + 16);
+        s3 += v * load8(m + 24);
+      }
+      add_store8(c + j, s0);
+      add_store8(c + j + 8, s1);
+      add_store8(c + j + 16, s2);
+      add_store8(c + j + 24, s3);
+    }
+    for (; j + 8 <= N; j += 8) {
+      v8f s0 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        s0 += a[k] * load8(M + k * N + j);
+      }
+      add_store8(c + j, s0);
+    }
+    for (; j < N; ++j) {
+      float s0 = 0.0f;
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        s0 += a[k] * M[k * N + j];
+      }
+      c[j] += s0;
+    }
+  }
+}
+
+// Horizontal sum of the eight lanes.
+inline float hsum8(const v8f& v) {
+  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+// C[r, n] += sum_k A[r, k] * M[n, k]: a product with M transposed, M (N, K) row-major, so that
+// both operands are read along contiguous rows and nothing is transposed. Four rows of A share
+// each row of M; eight lanes of partial sums per pair, summed at the end.
+LSTMKIT_CLONES void gemm_rows_nt(const float* const* a_rows, const float* __restrict M,
+                                 float* const* c_rows, long rows, long K, long N) {
+  const long K8 = K - K % 8;
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *a0 = a_rows[r], *a1 = a_rows[r + 1], *a2 = a_rows[r + 2], *a3 = a_rows[r + 3];
+    for (long n = 0; n < N; ++n) {
+      const float* m = M + n * K;
+      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+      for (long k = 0; k < K8; k += 8) {
+        const v8f mk = load8(m + k);
+        s0 += load8(a0 + k) * mk;
+        s1 += load8(a1 + k) * mk;
+        s2 += load8(a2 + k) * mk;
+        s3 += load8(a3 + k) * mk;
+      }
+      float t0 = hsum8(s0), t1 = hsum8(s1), t2 = hsum8(s2), t3 = hsum8(s3);
+      for (long k = K8; k < K; ++k) {
+        t0 += a0[k] * m[k];
+        t1 += a1[k] * m[k];
+        t2 += a2[k] * m[k];
+        t3 += a3[k] * m[k];
+      }
+      c_rows[r][n] += t0;
+      c_rows[r + 1][n] += t1;
+      c_rows[r + 2][n] += t2;
+      c_rows[r + 3][n] += t3;
+    }
+  }
+  for (; r < rows; ++r) {
+    const float* a = a_rows[r];
+    for (long n = 0; n < N; ++n) {
+      const float* m = M + n * K;
+      v8f s0 = {}, s1 = {};
+      long k = 0;
+      for (; k + 16 <= K8; k += 16) {
+        s0 += load8(a + k) * load8(m + k);
+        s1 += load8(a + k + 8) * load8(m + k + 8);
+      }
+      for (; k < K8; k += 8) s0 += load8(a + k) * load8(m + k);
+      float t = hsum8(s0 + s1);
+      for (k = K8; k < K; ++k) t += a[k] * m[k];
+      c_rows[r][n] += t;
+    }
+  }
+}
+
+// out (cols, rows) = in (rows, cols) transposed.
+void transpose(const float* __restrict in, float* __restrict out, long rows, long cols) {
+  for (long r = 0; r < rows; ++r)
+    for (long c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
+}
+
+struct Shape {
+  long B, T, D, U;
+  long G() const { return 4 * U; }
+  // The input row of batch b at step s.
+  long x_row(long b, long s, bool backwards) const { return b * T + (backwards ? T - 1 - s : s); }
+};
+
+thread_local std::vector<const float*> tl_a_rows;
+thread_local std::vector<float*> tl_c_rows;
+thread_local std::vector<float> tl_scratch;
+thread_local std::vector<float> tl_transposed;
+
+// Keras's Adam on one array of n floats: m += (g - m)(1 - b1); v = b2 v + (1 - b2) g^2;
+// w -= alpha * (m / (sqrt(v) + eps)), as lstmkit.optimizers.Adam computes it in float32.
+LSTMKIT_CLONES void adam(float* __restrict w, float* __restrict m, float* __restrict v,
+                         const float* __restrict g, long n, float alpha, float one_minus_b1,
+                         float b2, float one_minus_b2, float eps) {
+  for (long i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * one_minus_b1;
+    v[i] = v[i] * b2 + one_minus_b2 * (g[i] * g[i]);
+    w[i] += -alpha * (m[i] / (std::sqrt(v[i]) + eps));
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+long lstmkit_forward_workspace_floats(long B, long T, long U) { return T * B * (4 * U + 3 * U); }
+
+// Returns 0, or -1 for an unknown activation code.
+int lstmkit_lstm_forward(const float* x, const float* h0, const float* c0, const float* W,
+                         const float* R, const float* bias, long B, long T, long D, long U,
+                         int activation, int recurrent_activation, int go_backwards,
+                         int return_sequences, float* y, float* hT, float* cT, float* ws) {
+  if (activation < 0 || activation >= kActivationCount || recurrent_activation < 0 ||
+      recurrent_activation >= kActivationCount)
+    return -1;
+  const Shape s{B, T, D, U};
+  const long G = s.G();
+  float* gates = ws;                    // (T, B, 4U)
+  float* cs = gates + T * B * G;        // (T, B, U)
+  float* acs = cs + T * B * U;          // (T, B, U)
+  float* hs = acs + T * B * U;          // (T, B, U)
+
+  // The input projection of every step in one product: gates[s, b] = bias + x[b, t(s)] @ W.
+  for (long r = 0; r < T * B; ++r) {
+    float* row = gates + r * G;
+    if (bias)
+      std::memcpy(row, bias, sizeof(float) * G);
+    else
+      std::memset(row, 0, sizeof(float) * G);
+  }
+  tl_a_rows.resize(T * B > B ? T * B : B);
+  tl_c_rows.resize(T * B > B ? T * B : B);
+  for (long st = 0; st < T; ++st)
+    for (long b = 0; b < B; ++b) {
+      tl_a_rows[st * B + b] = x + s.x_row(b, st, go_backwards) * D;
+      tl_c_rows[st * B + b] = gates + (st * B + b) * G;
+    }
+  gemm_rows(tl_a_rows.data(), W, tl_c_rows.data(), T * B, D, G, true);
+
+  for (long st = 0; st < T; ++st) {
+    float* z = gates + st * B * G;
+    const float* h_prev = st ? hs + (st - 1) * B * U : h0;
+    const float* c_prev = st ? cs + (st - 1) * B * U : c0;
+    for (long b = 0; b < B; ++b) {
+      tl_a_rows[b] = h_prev + b * U;
+      tl_c_rows[b] = z + b * G;
+    }
+    gemm_rows(tl_a_rows.data(), R, tl_c_rows.data(), B, U, G, true);
+    float* c = cs + st * B * U;
+    float* ac = acs + st * B * U;
+    float* h = hs + st * B * U;
+    for (long b = 0; b < B; ++b) {
+      float* zb = z + b * G;
+      activate(recurrent_activation, zb, 2 * U);
+      activate(activation, zb + 2 * U, U);
+      activate(recurrent_activation, zb + 3 * U, U);
+      const float *i = zb, *f = zb + U, *g = zb + 2 * U, *o = zb + 3 * U;
+      const float* cp = c_prev + b * U;
+      float* cb = c + b * U;
+      float* acb = ac + b * U;
+      for (long k = 0; k < U; ++k) acb[k] = cb[k] = f[k] * cp[k] + i[k] * g[k];
+      activate(activation, acb, U);
+      float* hb = h + b * U;
+      for (long k = 0; k < U; ++k) hb[k] = o[k] * acb[k];
+    }
+  }
+  if (return_sequences) {
+    for (long b = 0; b < B; ++b)
+      for (long st = 0; st < T; ++st)
+        std::memcpy(y + (b * T + st) * U, hs + (st * B + b) * U, sizeof(float) * U);
+  } else if (y) {
+    std::memcpy(y, hs + (T - 1) * B * U, sizeof(float) * B * U);
+  }
+  std::memcpy(hT, hs + (T - 1) * B * U, sizeof(float) * B * U);
+  std::memcpy(cT, cs + (T - 1) * B * U, sizeof(float) * B * U);
+  return 0;
+}
+
+// The gradients of a loss through lstmkit_lstm_forward, given the workspace it filled.
+// dy has y's shape (the gradient of the output); dhT, dcT (B, U) may be null (no gradient).
+// Writes (overwrites) dx (B, T, D), dh0, dc0 (B, U), dW (D, 4U), dR (U, 4U) and dbias (4U,);
+// dx and dbias may be null when not needed.
+int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, const float* W,
+                          const float* R, long B, long T, long D, long U, int activation,
+                          int recurrent_activation, int go_backwards, int return_sequences,
+                          const float* ws, const float* dy, const float* dhT, const float* dcT,
+                          float* dx, float* dh0, float* dc0, float* dW, float* dR, float* dbias) {
+  if (activation < 0 || activation >= kActivationCount || recurrent_activation < 0 ||
+      recurrent_activation >= kActivationCount)
+    return -1;
+  const Shape s{B, T, D, U};
+  const long G = s.G();
+  const float* gates = ws;
+  const float* cs = gates + T * B * G;
+  const float* acs = cs + T * B * U;
+  const float* hs = acs + T * B * U;
+
+  // Scratch: dz (T, B, 4U), dh and dc carried (B, U) each, one row's derivatives (4U) and
+  // act'(c) (U).
+  // With eight rows or more, the products with R^T and W^T go through transposed copies and the
+  // register-blocked kernel (the copy costs one pass over the weights; the dot-product kernel
+  // reads the left operand once per output column).
+  const bool transpose_r = B >= 8, transpose_w = dx && T * B >= 8;
+  tl_scratch.resize(T * B * G + 2 * B * U + G + U + (transpose_r ? G * U : 0) +
+                    (transpose_w ? G * D : 0));
+  float* dz_all = tl_scratch.data();
+  float* dh = dz_all + T * B * G;
+  float* dc = dh + B * U;
+  float* dgate = dc + B * U;
+  float* dact = dgate + G;
+  float* RT = dact + U;                             // (4U, U) when transpose_r
+  float* WT = RT + (transpose_r ? G * U : 0);       // (4U, D) when transpose_w
+  if (transpose_r) transpose(R, RT, U, G);
+  if (transpose_w) transpose(W, WT, D, G);
+
+  if (dhT)
+    std::memcpy(dh, dhT, sizeof(float) * B * U);
+  else
+    std::memset(dh, 0, sizeof(float) * B * U);
+  if (dcT)
+    std::memcpy(dc, dcT, sizeof(float) * B * U);
+  else
+    std::memset(dc, 0, sizeof(float) * B * U);
+  if (!return_sequences)
+    for (long j = 0; j < B * U; ++j) dh[j] += dy[j];
+
+  tl_a_rows.resize(T * B > B ? T * B : B);
+  tl_c_rows.resize(T * B > B ? T * B : B);
+  for (long st = T - 1; st >= 0; --st) {
+    const float* z = gates + st * B * G;
+    const float* ac = acs + st * B * U;
+    const float* c_prev = st ? cs + (st - 1) * B * U : c0;
+    float* dz = dz_all + st * B * G;
+    for (long b = 0; b < B; ++b) {
+      float* dhb = dh + b * U;
+      if (return_sequences) {
+        const float* dyb = dy + (b * T + st) * U;
+        for (long k = 0; k < U; ++k) dhb[k] += dyb[k];
+      }
+      const float* zb = z + b * G;
+      const float *i = zb, *f = zb + U, *g = zb + 2 * U, *o = zb + 3 * U;
+      const float* acb = ac + b * U;
+      const float* cp = c_prev + b * U;
+      float* dcb = dc + b * U;
+      float* dzb = dz + b * G;
+      derivative(recurrent_activation, zb, dgate, 2 * U);
+      derivative(activation, zb + 2 * U, dgate + 2 * U, U);
+      derivative(recurrent_activation, zb + 3 * U, dgate + 3 * U, U);
+      derivative(activation, acb, dact, U);
+      for (long k = 0; k < U; ++k) {
+        const float dcv = dcb[k] + dhb[k] * o[k] * dact[k];
+        dzb[k] = dcv * g[k] * dgate[k];
+        dzb[U + k] = dcv * cp[k] * dgate[U + k];
+        dzb[2 * U + k] = dcv * i[k] * dgate[2 * U + k];
+        dzb[3 * U + k] = dhb[k] * acb[k] * dgate[3 * U + k];
+        dcb[k] = dcv * f[k];
+      }
+    }
+    // dh_{s-1} = dz_s @ R^T: row k of R is dotted with each row of dz.
+    std::memset(dh, 0, sizeof(float) * B * U);
+    for (long b = 0; b < B; ++b) {
+      tl_a_rows[b] = dz + b * G;
+      tl_c_rows[b] = dh + b * U;
+    }
+    if (transpose_r)
+      gemm_rows(tl_a_rows.data(), RT, tl_c_rows.data(), B, G, U, false);
+    else
+      gemm_rows_nt(tl_a_rows.data(), R, tl_c_rows.data(), B, G, U);
+  }
+  std::memcpy(dh0, dh, sizeof(float) * B * U);
+  std::memcpy(dc0, dc, sizeof(float) * B * U);
+
+  // dR = sum_s h_{s-1}^T dz_s = Hp^T (U, T*B) @ dZ (T*B, 4U), with Hp^T[k, s*B + b] =
+  // h_{s-1}[b, k]; dW = X^T (D, T*B) @ dZ likewise, with the inputs in walked order.
+  const long TB = T * B;
+  tl_transposed.resize((U > D ? U : D) * TB);
+  float* t_rows = tl_transposed.data();
+  tl_a_rows.resize(U > D ? U : D);
+  tl_c_rows.resize(U > D ? U : D);
+  std::memset(dR, 0, sizeof(float) * U * G);
+  for (long st = 0; st < T; ++st) {
+    const float* h_prev = st ? hs + (st - 1) * B * U : h0;
+    for (long b = 0; b < B; ++b)
+      for (long k = 0; k < U; ++k) t_rows[k * TB + st * B + b] = h_prev[b * U + k];
+  }
+  for (long k = 0; k < U; ++k) {
+    tl_a_rows[k] = t_rows + k * TB;
+    tl_c_rows[k] = dR + k * G;
+  }
+  gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), U, TB, G, true);
+  std::memset(dW, 0, sizeof(float) * D * G);
+  for (long st = 0; st < T; ++st)
+    for (long b = 0; b < B; ++b) {
+      const float* xb = x + s.x_row(b, st, go_backwards) * D;
+      for (long d = 0; d < D; ++d) t_rows[d * TB + st * B + b] = xb[d];
+    }
+  for (long d = 0; d < D; ++d) {
+    tl_a_rows[d] = t_rows + d * TB;
+    tl_c_rows[d] = dW + d * G;
+  }
+  gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), D, TB, G, true);
+  if (dbias) {
+    std::memset(dbias, 0, sizeof(float) * G);
+    for (long r = 0; r < T * B; ++r) axpy(1.0f, dz_all + r * G, dbias, G);
+  }
+  if (dx) {
+    // dx[b, t(s)] = dz_s[b] @ W^T
+    tl_a_rows.resize(TB);
+    tl_c_rows.resize(TB);
+    std::memset(dx, 0, sizeof(float) * B * T * D);
+    for (long st = 0; st < T; ++st)
+      for (long b = 0; b < B; ++b) {
+        tl_a_rows[st * B + b] = dz_all + (st * B + b) * G;
+        tl_c_rows[st * B + b] = dx + s.x_row(b, st, go_backwards) * D;
+      }
+    if (transpose_w)
+      gemm_rows(tl_a_rows.data(), WT, tl_c_rows.data(), T * B, G, D, false);
+    else
+      gemm_rows_nt(tl_a_rows.data(), W, tl_c_rows.data(), T * B, G, D);
+  }
+  return 0;
+}
+
+
+// -- one whole training step of LSTM -> Dense -> loss, with Adam ----------------------------------
+//
+// The model of W0, W3 and W4: one LSTM layer (last output only) and a Dense layer, trained with
+// Keras's Adam on one of three losses. The five weights are separate arrays, in this order:
+//   kernel (D, 4U), recurrent_kernel (U, 4U), bias (4U), dense kernel (U, O), dense bias (O)
+// and so are Adam's moments m[i], v[i], each shaped like weight i: the caller's own tensors are
+// updated in place. The initial state h0, c0 (B, U) is read (zeros for a stateless model); when
+// hT, cT are given they receive the final state, as a stateful Keras layer keeps it.
+
+enum DenseActivation : int { kDenseLinear = 0, kDenseSigmoid = 1, kDenseSoftmax = 2 };
+enum Loss : int { kMeanSquaredError = 0, kBinaryCrossentropy = 1, kCategoricalCrossentropy = 2 };
+
+long lstmkit_step_parameter_floats(long D, long U, long O) {
+  return D * 4 * U + U * 4 * U + 4 * U + U * O + O;
+}
+
+
+// Returns the batch's mean loss (Keras's sum_over_batch_size), or NaN for bad codes.
+// prediction_out (B, O), when not null, receives the model's output.
+float lstmkit_train_step(const float* x, const float* y, const float* h0, const float* c0,
+                         float* hT_out, float* cT_out, float* const* weights, float* const* m,
+                         float* const* v, long B, long T, long D, long U, long O, int activation,
+                         int recurrent_activation, int go_backwards, int dense_activation,
+                         int loss, double learning_rate, double beta_1, double beta_2,
+                         double epsilon, long iteration, float* prediction_out) {
+  const long G = 4 * U;
+  const float* W = weights[0];
+  const float* R = weights[1];
+  const float* Wd = weights[3];
+  const float* bd = weights[4];
+  const long sizes[5] = {D * G, U * G, G, U * O, O};
+
+  thread_local std::vector<float> ws, buffers, grads;
+  ws.resize(lstmkit_forward_workspace_floats(B, T, U));
+  buffers.resize(4 * B * U + 3 * B * O);
+  grads.resize(lstmkit_step_parameter_floats(D, U, O));
+  float* dW = grads.data();
+  float* dR = dW + sizes[0];
+  float* db = dR + sizes[1];
+  float* dWd = db + sizes[2];
+  float* dbd = dWd + sizes[3];
+  float* hT = buffers.data();
+  float* cT = hT + B * U;
+  float* dh = cT + B * U;
+  float* dummy = dh + B * U;
+  float* p = dummy + B * U;  // (B, O) the prediction
+  float* dp = p + B * O;     // (B, O) dloss/dprediction, then dloss/dlogits
+  float* q = dp + B * O;     // (B, O) scratch
+
+  if (lstmkit_lstm_forward(x, h0, c0, W, R, weights[2], B, T, D, U, activation,
+                           recurrent_activation, go_backwards, 0, nullptr, hT, cT, ws.data()))
+    return NAN;
+  // Dense: p = act(hT @ Wd + bd)
+  for (long r = 0; r < B; ++r) std::memcpy(p + r * O, bd, sizeof(float) * O);
+  tl_a_rows.resize(B > U ? B : U);
+  tl_c_rows.resize(B > U ? B : U);
+  for (long r = 0; r < B; ++r) {
+    tl_a_rows[r] = hT + r * U;
+    tl_c_rows[r] = p + r * O;
+  }
+  gemm_rows(tl_a_rows.data(), Wd, tl_c_rows.data(), B, U, O, true);
+  for (long r = 0; r < B; ++r) {
+    float* pr = p + r * O;
+    if (dense_activation == kDenseSigmoid) {
+      activate(kSigmoid, pr, O);
+    } else if (dense_activation == kDenseSoftmax) {
+      float top = pr[0];
+      for (long o = 1; o < O; ++o) top = pr[o] > top ? pr[o] : top;
+      long o = 0;
+      for (; o + 8 <= O; o += 8) store8(pr + o, exp8(load8(pr + o) - top));
+      for (; o < O; ++o) pr[o] = std::exp(pr[o] - top);
+      float sum = 0.0f;
+      for (o = 0; o < O; ++o) sum += pr[o];
+      for (o = 0; o < O; ++o) pr[o] /= sum;
+    } else if (dense_activation != kDenseLinear) {
+      return NAN;
+    }
+  }
+  if (prediction_out) std::memcpy(prediction_out, p, sizeof(float) * B * O);
+
+  // The loss and its gradient with respect to the prediction, as lstmkit.losses computes them
+  // (clipping to [eps, 1 - eps] with eps = 1e-7 passes no gradient outside the interval).
+  const float eps = 1e-7f;
+  double total = 0.0;
+  for (long r = 0; r < B; ++r) {
+    const float* pr = p + r * O;
+    const float* yr = y + r * O;
+    float* dpr = dp + r * O;
+    if (loss == kMeanSquaredError) {
+      for (long o = 0; o < O; ++o) {
+        const float e = pr[o] - yr[o];
+        total += double(e) * e / O;
+        dpr[o] = 2.0f * e / float(B * O);
+      }
+    } else if (loss == kBinaryCrossentropy) {
+      for (long o = 0; o < O; ++o) {
+        const float pc = std::fmin(std::fmax(pr[o], eps), 1.0f - eps);
+        total -= (yr[o] * std::log(pc) + (1.0f - yr[o]) * std::log(1.0f - pc)) / O;
+        const bool inside = pr[o] >= eps && pr[o] <= 1.0f - eps;
+        dpr[o] = inside ? (pc - yr[o]) / (pc * (1.0f - pc)) / float(B * O) : 0.0f;
+      }
+    } else if (loss == kCategoricalCrossentropy) {
+      float sum = 0.0f;
+      for (long o = 0; o < O; ++o) sum += pr[o];
+      float* qr = q + r * O;  // dloss/d(p / sum)
+      float dot = 0.0f;
+      for (long o = 0; o < O; ++o) {
+        const float n = pr[o] / sum;
+        const float nc = std::fmin(std::fmax(n, eps), 1.0f - eps);
+        total -= yr[o] * std::log(nc);
+        qr[o] = (n >= eps && n <= 1.0f - eps) ? -yr[o] / nc / float(B) : 0.0f;
+        dot += qr[o] * n;
+      }
+      for (long o = 0; o < O; ++o) dpr[o] = (qr[o] - dot) / sum;
+    } else {
+      return NAN;
+    }
+    // Through the Dense activation: dlogits.
+    if (dense_activation == kDenseSigmoid) {
+      for (long o = 0; o < O; ++o) dpr[o] *= pr[o] * (1.0f - pr[o]);
+    } else if (dense_activation == kDenseSoftmax) {
+      float dot = 0.0f;
+      for (long o = 0; o < O; ++o) dot += dpr[o] * pr[o];
+      for (long o = 0; o < O; ++o) dpr[o] = pr[o] * (dpr[o] - dot);
+    }
+  }
+
+  // Dense backward: dbd = sum dlogits, dWd = hT^T (U, B) @ dlogits (B, O), and
+  // dh = dlogits @ Wd^T (row k of Wd dotted with each row of dlogits).
+  std::memset(dWd, 0, sizeof(float) * (U * O + O));
+  for (long r = 0; r < B; ++r) axpy(1.0f, dp + r * O, dbd, O);
+  tl_transposed.resize(U * B);
+  float* hT_t = tl_transposed.data();
+  for (long r = 0; r < B; ++r)
+    for (long k = 0; k < U; ++k) hT_t[k * B + r] = hT[r * U + k];
+  tl_a_rows.resize(B > U ? B : U);
+  tl_c_rows.resize(B > U ? B : U);
+  for (long k = 0; k < U; ++k) {
+    tl_a_rows[k] = hT_t + k * B;
+    tl_c_rows[k] = dWd + k * O;
+  }
+  gemm_rows(tl_a_rows.data(), dp, tl_c_rows.data(), U, B, O, true);
+  std::memset(dh, 0, sizeof(float) * B * U);
+  for (long r = 0; r < B; ++r) {
+    tl_a_rows[r] = dp + r * O;
+    tl_c_rows[r] = dh + r * U;
+  }
+  gemm_rows_nt(tl_a_rows.data(), Wd, tl_c_rows.data(), B, O, U);
+  if (lstmkit_lstm_backward(x, h0, c0, W, R, B, T, D, U, activation, recurrent_activation,
+                            go_backwards, 0, ws.data(), dh, nullptr, nullptr, nullptr, dummy,
+                            dummy, dW, dR, db))
+    return NAN;
+
+  // Keras's Adam, weight by weight, with lstmkit's float32 constants.
+  const float alpha = float(learning_rate * std::sqrt(1.0 - std::pow(beta_2, double(iteration))) /
+                            (1.0 - std::pow(beta_1, double(iteration))));
+  const float* g = grads.data();
+  for (int i = 0; i < 5; ++i) {
+    adam(weights[i], m[i], v[i], g, sizes[i], alpha, float(1.0 - beta_1), float(beta_2),
+         float(1.0 - beta_2), float(epsilon));
+    g += sizes[i];
+  }
+  if (hT_out) std::memcpy(hT_out, hT, sizeof(float) * B * U);
+  if (cT_out) std::memcpy(cT_out, cT, sizeof(float) * B * U);
+  return float(total / B);
+}
+
+}  // extern "C"
+
+// -- the CPython module ------------------------------------------------------------------------
+
+namespace {
+
+// Reads nargs integer arguments (pointers as data_ptr() integers, 0 for null) into out.
+bool read_ints(PyObject* const* args, Py_ssize_t nargs, Py_ssize_t expected, const char* name,
+               long long* out) {
+  if (nargs != expected) {
+    PyErr_Format(PyExc_TypeError, "%s expects %zd integer arguments; got %zd", name, expected,
+                 nargs);
+    return false;
+  }
+  for (Py_ssize_t i = 0; i < nargs; ++i) {
+    out[i] = PyLong_AsLongLong(args[i]);
+    if (out[i] == -1 && PyErr_Occurred()) return false;
+  }
+  return true;
+}
+
+template <typename T>
+T* ptr(long long v) {
+  return reinterpret_cast<T*>(static_cast<std::uintptr_t>(v));
+}
+
+PyObject* py_forward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  long long a[18];
+  if (!read_ints(args, nargs, 18, "forward", a)) return nullptr;
+  int rc = lstmkit_lstm_forward(ptr<const float>(a[0]), ptr<const float>(a[1]),
+                                ptr<const float>(a[2]), ptr<const float>(a[3]),
+                                ptr<const float>(a[4]), ptr<const float>(a[5]), a[6], a[7], a[8],
+                                a[9], int(a[10]), int(a[11]), int(a[12]), int(a[13]),
+                                ptr<float>(a[14]), ptr<float>(a[15]), ptr<float>(a[16]),
+                                ptr<float>(a[17]));
+  if (rc) {
+    PyErr_Format(PyExc_ValueError, "unknown activation code: activation=%lld, recurrent=%lld",
+                 a[10], a[11]);
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* py_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  long long a[23];
+  if (!read_ints(args, nargs, 23, "backward", a)) return nullptr;
+  int rc = lstmkit_lstm_backward(
+      ptr<const float>(a[0]), ptr<const float>(a[1]), ptr<const float>(a[2]),
+      ptr<const float>(a[3]), ptr<const float>(a[4]), a[5], a[6], a[7], a[8], int(a[9]),
+      int(a[10]), int(a[11]), int(a[12]), ptr<const float>(a[13]), ptr<const float>(a[14]),
+      ptr<const float>(a[15]), ptr<const float>(a[16]), ptr<float>(a[17]), ptr<float>(a[18]),
+      ptr<float>(a[19]), ptr<float>(a[20]), ptr<float>(a[21]), ptr<float>(a[22]));
+  if (rc) {
+    PyErr_Format(PyExc_ValueError, "unknown activation code: activation=%lld, recurrent=%lld",
+                 a[9], a[10]);
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* py_workspace_floats(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  long long a[3];
+  if (!read_ints(args, nargs, 3, "forward_workspace_floats", a)) return nullptr;
+  return PyLong_FromLong(lstmkit_forward_workspace_floats(a[0], a[1], a[2]));
+}
+
+PyObject* py_train_step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  // x, y, h0, c0, hT, cT, 5 weights, 5 m, 5 v (pointers), B, T, D, U, O, activation,
+  // recurrent_activation, go_backwards, dense_activation, loss (integers), then learning_rate,
+  // beta_1, beta_2, epsilon (floats), the iteration and the prediction pointer.
+  constexpr Py_ssize_t kInts = 31;
+  if (nargs != kInts + 6) {
+    PyErr_Format(PyExc_TypeError, "train_step expects %zd arguments; got %zd", kInts + 6, nargs);
+    return nullptr;
+  }
+  long long a[kInts];
+  if (!read_ints(args, kInts, kInts, "train_step", a)) return nullptr;
+  double f[4];
+  for (int i = 0; i < 4; ++i) {
+    f[i] = PyFloat_AsDouble(args[kInts + i]);
+    if (f[i] == -1.0 && PyErr_Occurred()) return nullptr;
+  }
+  const long long iteration = PyLong_AsLongLong(args[kInts + 4]);
+  const long long prediction = PyLong_AsLongLong(args[kInts + 5]);
+  if (PyErr_Occurred()) return nullptr;
+  float* weights[5];
+  float* m[5];
+  float* v[5];
+  for (int i = 0; i < 5; ++i) {
+    weights[i] = ptr<float>(a[6 + i]);
+    m[i] = ptr<float>(a[11 + i]);
+    v[i] = ptr<float>(a[16 + i]);
+  }
+  const long long* n = a + 21;
+  float loss = lstmkit_train_step(
+      ptr<const float>(a[0]), ptr<const float>(a[1]), ptr<const float>(a[2]),
+      ptr<const float>(a[3]), ptr<float>(a[4]), ptr<float>(a[5]), weights, m, v, n[0], n[1], n[2],
+      n[3], n[4], int(n[5]), int(n[6]), int(n[7]), int(n[8]), int(n[9]), f[0], f[1], f[2], f[3],
+      long(iteration), ptr<float>(prediction));
+  if (std::isnan(loss) && (n[5] < 0 || n[5] >= kActivationCount || n[6] < 0 ||
+                           n[6] >= kActivationCount || n[8] < 0 || n[8] > 2 || n[9] < 0 ||
+                           n[9] > 2)) {
+    PyErr_SetString(PyExc_ValueError, "train_step: unknown activation, dense or loss code");
+    return nullptr;
+  }
+  return PyFloat_FromDouble(loss);
+}
+
+PyObject* py_step_parameter_floats(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  long long a[3];
+  if (!read_ints(args, nargs, 3, "step_parameter_floats", a)) return nullptr;
+  return PyLong_FromLong(lstmkit_step_parameter_floats(a[0], a[1], a[2]));
+}
+
+PyMethodDef kMethods[] = {
+    {"forward", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_forward)),
+     METH_FASTCALL,
+     "forward(x, h0, c0, kernel, recurrent_kernel, bias, B, T, D, U, activation, "
+     "recurrent_activation, go_backwards, return_sequences, y, hT, cT, workspace): pointers as "
+     "integers (0 for none)."},
+    {"backward", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_backward)),
+     METH_FASTCALL,
+     "backward(x, h0, c0, kernel, recurrent_kernel, B, T, D, U, activation, "
+     "recurrent_activation, go_backwards, return_sequences, workspace, dy, dhT, dcT, dx, dh0, "
+     "dc0, dkernel, drecurrent_kernel, dbias)."},
+    {"forward_workspace_floats",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_workspace_floats)),
+     METH_FASTCALL, "forward_workspace_floats(B, T, U): floats the forward keeps for backward."},
+    {"train_step", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_train_step)),
+     METH_FASTCALL,
+     "train_step(x, y, h0, c0, hT, cT, w0..w4, m0..m4, v0..v4, B, T, D, U, O, activation, "
+     "recurrent_activation, go_backwards, dense_activation, loss, learning_rate, beta_1, "
+     "beta_2, epsilon, iteration, prediction_out) -> mean loss; pointers as integers."},
+    {"step_parameter_floats",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_step_parameter_floats)),
+     METH_FASTCALL, "step_parameter_floats(D, U, O): length of train_step's flat buffers."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_lstm",
+                       "Native LSTM forward and backward through time (see lstmkit.ops.native).",
+                       -1, kMethods};
+
+}  // namespace
+
+PyMODINIT_FUNC PyInit__lstm(void) { return PyModule_Create(&kModule); }

@@ -1,0 +1,514 @@
+"""The native LSTM path: a C++ forward over the whole sequence and a hand-derived backward pass
+through time, called on the tensors' memory (``lstmkit/_native/lstm.cpp``).
+
+The equations, layout and gate order are those of :mod:`lstmkit.ops.recurrent`::
+
+    inputs            (batch, timesteps, input_dim)
+    initial_h/c       (batch, units)
+    kernel            (input_dim, 4 * units)   columns [i | f | c | o]
+    recurrent_kernel  (units, 4 * units)
+    bias              (4 * units,)  or None
+
+One autograd node covers the whole sequence instead of a few per timestep, and the backward is
+one native call. Any pair of the activations in :data:`ACTIVATION_CODES` is supported, with
+``go_backwards`` and ``return_sequences``; input dropout is applied by the caller before (as the
+other paths do), recurrent dropout and masks are not supported here.
+
+The extension is optional: :func:`available` says whether it was built (``python setup.py
+build_ext --inplace`` in a checkout, or the package's install).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from lstmkit import activations
+
+try:
+    from lstmkit._native import _lstm
+except ImportError:  # not built: the PyTorch paths of lstmkit.ops.recurrent remain
+    _lstm = None
+
+__all__ = [
+    "ACTIVATION_CODES",
+    "DENSE_ACTIVATION_CODES",
+    "LOSS_CODES",
+    "NATIVE",
+    "LSTMDenseStep",
+    "LSTMFunction",
+    "available",
+    "lstm",
+    "supports",
+]
+
+NATIVE = "native"
+
+Activation = Callable[[torch.Tensor], torch.Tensor]
+
+#: The activations the kernel computes, by the code ``lstm.cpp`` knows them by.
+ACTIVATION_CODES: dict[Activation, int] = {
+    activations.tanh: 0,
+    activations.sigmoid: 1,
+    activations.hard_sigmoid: 2,
+    activations.relu: 3,
+    activations.linear: 4,
+    activations.softsign: 5,
+    activations.elu: 6,
+    activations.selu: 7,
+}
+
+
+def available() -> bool:
+    """Whether the native extension ``lstmkit._native._lstm`` is built and importable."""
+    return _lstm is not None
+
+
+def supports(activation: Activation, recurrent_activation: Activation) -> bool:
+    """Whether the native kernel computes this activation pair (and is built)."""
+    return (
+        available() and activation in ACTIVATION_CODES and recurrent_activation in ACTIVATION_CODES
+    )
+
+
+class _Workspaces:
+    """Forward workspaces, reused: one is taken per forward and given back by its backward.
+
+    A forward whose graph is dropped without a backward keeps its buffer until the graph is
+    freed, so two graphs alive at once (two layers, or a step and its validation) never share one.
+    """
+
+    def __init__(self) -> None:
+        self.free: dict[int, list[torch.Tensor]] = {}
+
+    def take(self, floats: int) -> torch.Tensor:
+        pool = self.free.get(floats)
+        return pool.pop() if pool else torch.empty(floats, dtype=torch.float32)
+
+    def give_back(self, workspace: torch.Tensor) -> None:
+        self.free.setdefault(workspace.numel(), []).append(workspace)
+
+
+_WORKSPACES = _Workspaces()
+
+
+def _check(name: str, tensor: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    if tensor.dtype is not torch.float32 or not tensor.is_cpu:
+        raise ValueError(
+            f"the native LSTM needs float32 CPU tensors; got {name} as {tensor.dtype} on "
+            f"{tensor.device}"
+        )
+    if tensor.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {tuple(tensor.shape)}")
+    return tensor.contiguous()
+
+
+def _ptr(tensor: torch.Tensor | None) -> int:
+    return 0 if tensor is None else tensor.data_ptr()
+
+
+def _run_forward(
+    inputs: torch.Tensor,
+    h0: torch.Tensor,
+    c0: torch.Tensor,
+    kernel: torch.Tensor,
+    recurrent_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+    activation: int,
+    recurrent_activation: int,
+    go_backwards: bool,
+    return_sequences: bool,
+    workspace: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The native forward into new output tensors; ``workspace`` receives what backward needs."""
+    batch, timesteps, input_dim = inputs.shape
+    units = h0.shape[1]
+    output = inputs.new_empty((batch, timesteps, units) if return_sequences else (batch, units))
+    h_t = h0.new_empty((batch, units))
+    c_t = h0.new_empty((batch, units))
+    _lstm.forward(
+        inputs.data_ptr(),
+        h0.data_ptr(),
+        c0.data_ptr(),
+        kernel.data_ptr(),
+        recurrent_kernel.data_ptr(),
+        _ptr(bias),
+        batch,
+        timesteps,
+        input_dim,
+        units,
+        activation,
+        recurrent_activation,
+        int(go_backwards),
+        int(return_sequences),
+        output.data_ptr(),
+        h_t.data_ptr(),
+        c_t.data_ptr(),
+        workspace.data_ptr(),
+    )
+    return output, h_t, c_t
+
+
+class LSTMFunction(torch.autograd.Function):
+    """``(inputs, h0, c0, kernel, recurrent_kernel, bias, codes...) -> (output, h_T, c_T)``
+    as one autograd node; shapes as :func:`lstm`. Inputs must be contiguous float32 CPU tensors
+    (:func:`lstm` makes sure of it). Differentiable once: the backward is native code, so a
+    gradient of a gradient (``create_graph=True``) is refused rather than silently wrong."""
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        inputs: torch.Tensor,
+        h0: torch.Tensor,
+        c0: torch.Tensor,
+        kernel: torch.Tensor,
+        recurrent_kernel: torch.Tensor,
+        bias: torch.Tensor | None,
+        activation: int,
+        recurrent_activation: int,
+        go_backwards: bool,
+        return_sequences: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        batch, timesteps, _ = inputs.shape
+        workspace = _WORKSPACES.take(_lstm.forward_workspace_floats(batch, timesteps, h0.shape[1]))
+        outputs = _run_forward(
+            inputs,
+            h0,
+            c0,
+            kernel,
+            recurrent_kernel,
+            bias,
+            activation,
+            recurrent_activation,
+            go_backwards,
+            return_sequences,
+            workspace,
+        )
+        ctx.save_for_backward(inputs, h0, c0, kernel, recurrent_kernel)
+        ctx.workspace = workspace
+        ctx.settings = (activation, recurrent_activation, go_backwards, return_sequences)
+        ctx.has_bias = bias is not None
+        return outputs
+
+    @staticmethod
+    @once_differentiable
+    def backward(  # type: ignore[override]
+        ctx: Any,
+        grad_output: torch.Tensor | None,
+        grad_h: torch.Tensor | None,
+        grad_c: torch.Tensor | None,
+    ) -> tuple[torch.Tensor | None, ...]:
+        inputs, h0, c0, kernel, recurrent_kernel = ctx.saved_tensors
+        activation, recurrent_activation, go_backwards, return_sequences = ctx.settings
+        batch, timesteps, input_dim = inputs.shape
+        units = h0.shape[1]
+        if grad_output is None:
+            shape = (batch, timesteps, units) if return_sequences else (batch, units)
+            grad_output = inputs.new_zeros(shape)
+        grad_output = grad_output.contiguous()
+        grad_h = None if grad_h is None else grad_h.contiguous()
+        grad_c = None if grad_c is None else grad_c.contiguous()
+        needs = ctx.needs_input_grad
+        d_inputs = torch.empty_like(inputs) if needs[0] else None
+        d_h0, d_c0 = torch.empty_like(h0), torch.empty_like(c0)
+        d_kernel, d_recurrent = torch.empty_like(kernel), torch.empty_like(recurrent_kernel)
+        d_bias = kernel.new_empty(4 * units) if ctx.has_bias else None
+        _lstm.backward(
+            inputs.data_ptr(),
+            h0.data_ptr(),
+            c0.data_ptr(),
+            kernel.data_ptr(),
+            recurrent_kernel.data_ptr(),
+            batch,
+            timesteps,
+            input_dim,
+            units,
+            activation,
+            recurrent_activation,
+            int(go_backwards),
+            int(return_sequences),
+            ctx.workspace.data_ptr(),
+            grad_output.data_ptr(),
+            _ptr(grad_h),
+            _ptr(grad_c),
+            _ptr(d_inputs),
+            d_h0.data_ptr(),
+            d_c0.data_ptr(),
+            d_kernel.data_ptr(),
+            d_recurrent.data_ptr(),
+            _ptr(d_bias),
+        )
+        _WORKSPACES.give_back(ctx.workspace)
+        del ctx.workspace
+        return (d_inputs, d_h0, d_c0, d_kernel, d_recurrent, d_bias, None, None, None, None)
+
+
+def lstm(
+    inputs: torch.Tensor,
+    initial_h: torch.Tensor,
+    initial_c: torch.Tensor,
+    kernel: torch.Tensor,
+    recurrent_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+    *,
+    activation: Activation = activations.tanh,
+    recurrent_activation: Activation = activations.sigmoid,
+    go_backwards: bool = False,
+    return_sequences: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run an LSTM over a batch of sequences with the native kernel; differentiable.
+
+    Args:
+        inputs: ``(batch, timesteps, input_dim)`` float32 on the CPU.
+        initial_h, initial_c: ``(batch, units)``.
+        kernel, recurrent_kernel, bias: Keras layout, see the module docstring.
+        activation, recurrent_activation: two of :data:`ACTIVATION_CODES`.
+        go_backwards: walk the sequence from its last timestep; the output is in walked order.
+        return_sequences: return ``h`` for every timestep, else only the last one.
+
+    Returns:
+        ``(output, h_T, c_T)``: output ``(batch, timesteps, units)`` when ``return_sequences``
+        else ``(batch, units)``; ``h_T`` and ``c_T`` ``(batch, units)``.
+    """
+    if _lstm is None:
+        raise RuntimeError(
+            "the native LSTM kernel is not built; run `python setup.py build_ext --inplace` "
+            "or reinstall lstmkit with a C++ compiler available"
+        )
+    codes = []
+    for name, fn in (("activation", activation), ("recurrent_activation", recurrent_activation)):
+        if fn not in ACTIVATION_CODES:
+            known = ", ".join(activations.serialize(f) for f in ACTIVATION_CODES)
+            raise ValueError(f"the native LSTM computes {name} in {known}; got {fn!r}")
+        codes.append(ACTIVATION_CODES[fn])
+    if inputs.dim() != 3:
+        raise ValueError(
+            f"inputs must be 3-D (batch, timesteps, input_dim); got shape {tuple(inputs.shape)}"
+        )
+    batch, timesteps, input_dim = inputs.shape
+    units = recurrent_kernel.shape[0]
+    if timesteps < 1:
+        raise ValueError(f"inputs must have at least one timestep; got shape {tuple(inputs.shape)}")
+    inputs = _check("inputs", inputs, (batch, timesteps, input_dim))
+    initial_h = _check("initial_h", initial_h, (batch, units))
+    initial_c = _check("initial_c", initial_c, (batch, units))
+    kernel = _check("kernel", kernel, (input_dim, 4 * units))
+    recurrent_kernel = _check("recurrent_kernel", recurrent_kernel, (units, 4 * units))
+    if bias is not None:
+        bias = _check("bias", bias, (4 * units,))
+    settings = (codes[0], codes[1], bool(go_backwards), bool(return_sequences))
+    if torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad
+        for t in (inputs, initial_h, initial_c, kernel, recurrent_kernel, bias)
+    ):
+        return LSTMFunction.apply(
+            inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, *settings
+        )
+    # Nothing to differentiate (predict, evaluate): the kernel alone, no autograd node.
+    workspace = _WORKSPACES.take(_lstm.forward_workspace_floats(batch, timesteps, units))
+    try:
+        return _run_forward(
+            inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, *settings, workspace
+        )
+    finally:
+        _WORKSPACES.give_back(workspace)
+
+
+#: Dense activations and losses the fused training step computes, by their codes in lstm.cpp.
+DENSE_ACTIVATION_CODES = {"linear": 0, "sigmoid": 1, "softmax": 2}
+LOSS_CODES = {"mean_squared_error": 0, "binary_crossentropy": 1, "categorical_crossentropy": 2}
+
+
+class LSTMDenseStep:
+    """A whole training step of ``LSTM(units) -> Dense(outputs, dense_activation)`` with a loss
+    and Keras's Adam, in one native call (forward, loss, backward through time, Adam update).
+
+    ``weights`` are the five tensors, updated in place (the caller's own tensors, not copies)::
+
+        kernel (input_dim, 4u), recurrent_kernel (u, 4u), bias (4u,),
+        dense_kernel (u, outputs), dense_bias (outputs,)
+
+    all contiguous float32 on the CPU; ``m`` and ``v``, Adam's moments, are five tensors shaped
+    like them (zeros when not given), also updated in place. A stateful step keeps
+    ``h, c (batch, u)`` from call to call until :meth:`reset_states`.
+    """
+
+    def __init__(
+        self,
+        weights: list[torch.Tensor],
+        *,
+        m: list[torch.Tensor] | None = None,
+        v: list[torch.Tensor] | None = None,
+        activation: Activation = activations.tanh,
+        recurrent_activation: Activation = activations.sigmoid,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        dense_activation: str = "linear",
+        loss: str = "mean_squared_error",
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+    ) -> None:
+        if _lstm is None:
+            raise RuntimeError("the native LSTM kernel is not built")
+        if len(weights) != 5:
+            raise ValueError(
+                "weights must be [kernel, recurrent_kernel, bias, dense_kernel, dense_bias]; "
+                f"got {len(weights)} tensors"
+            )
+        self.input_dim, self.units = weights[0].shape[0], weights[1].shape[0]
+        self.outputs = weights[3].shape[1]
+        self.shapes = [
+            (self.input_dim, 4 * self.units),
+            (self.units, 4 * self.units),
+            (4 * self.units,),
+            (self.units, self.outputs),
+            (self.outputs,),
+        ]
+        for table, value, what in (
+            (DENSE_ACTIVATION_CODES, dense_activation, "dense_activation"),
+            (LOSS_CODES, loss, "loss"),
+        ):
+            if value not in table:
+                raise ValueError(f"{what} must be one of {sorted(table)}; got {value!r}")
+        for fn in (activation, recurrent_activation):
+            if fn not in ACTIVATION_CODES:
+                raise ValueError(f"the native LSTM cannot compute the activation {fn!r}")
+        self._weights = self._checked("weights", weights)
+        self._m = self._checked("m", m if m is not None else [torch.zeros(s) for s in self.shapes])
+        self._v = self._checked("v", v if v is not None else [torch.zeros(s) for s in self.shapes])
+        # The moments' memory is fixed (an optimizer loads state into its slots in place, and a
+        # rebuilt one comes through use_moments); the weights' is read at every step.
+        self._moment_pointers = tuple(t.data_ptr() for t in (*self._m, *self._v))
+        self.codes = (
+            ACTIVATION_CODES[activation],
+            ACTIVATION_CODES[recurrent_activation],
+            int(bool(go_backwards)),
+            DENSE_ACTIVATION_CODES[dense_activation],
+            LOSS_CODES[loss],
+        )
+        self.stateful = bool(stateful)
+        self.learning_rate, self.beta_1, self.beta_2, self.epsilon = (
+            float(learning_rate),
+            float(beta_1),
+            float(beta_2),
+            float(epsilon),
+        )
+        self.iterations = 0
+        self._states: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    _NAMES = ("kernel", "recurrent_kernel", "bias", "dense_kernel", "dense_bias")
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """The five weights, updated in place by every step."""
+        return list(self._weights)
+
+    @property
+    def m(self) -> list[torch.Tensor]:
+        """Adam's first moments, shaped like :attr:`weights`."""
+        return list(self._m)
+
+    @property
+    def v(self) -> list[torch.Tensor]:
+        """Adam's second moments, shaped like :attr:`weights`."""
+        return list(self._v)
+
+    def use_moments(self, m: list[torch.Tensor], v: list[torch.Tensor]) -> None:
+        """Update these moment tensors from now on (an optimizer's rebuilt slots)."""
+        self._m, self._v = self._checked("m", m), self._checked("v", v)
+        # The moments' memory is fixed (an optimizer loads state into its slots in place, and a
+        # rebuilt one comes through use_moments); the weights' is read at every step.
+        self._moment_pointers = tuple(t.data_ptr() for t in (*self._m, *self._v))
+
+    def _checked(self, what: str, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        if len(tensors) != 5:
+            raise ValueError(f"{what} must be five tensors; got {len(tensors)}")
+        for name, tensor, shape in zip(self._NAMES, tensors, self.shapes, strict=True):
+            if tensor.shape != shape:
+                raise ValueError(
+                    f"{what}: {name} must have shape {shape}; got {tuple(tensor.shape)}"
+                )
+            if tensor.dtype is not torch.float32 or not tensor.is_cpu:
+                raise ValueError(
+                    f"{what}: {name} must be float32 on the CPU; got {tensor.dtype} on "
+                    f"{tensor.device}"
+                )
+            if not tensor.is_contiguous():
+                raise ValueError(f"{what}: {name} must be contiguous (it is updated in place)")
+        return list(tensors)
+
+    def _state(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        state = self._states.get(batch)
+        if state is None:
+            state = (torch.zeros(batch, self.units), torch.zeros(batch, self.units))
+            self._states[batch] = state
+        return state
+
+    def reset_states(self) -> None:
+        """Zero the kept state (``model.reset_states()``)."""
+        for h, c in self._states.values():
+            h.zero_()
+            c.zero_()
+
+    def train_step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        prediction: torch.Tensor | None = None,
+        *,
+        initial_state: tuple[torch.Tensor, torch.Tensor] | None = None,
+        final_state: tuple[torch.Tensor, torch.Tensor] | None = None,
+        iteration: int | None = None,
+    ) -> float:
+        """One Adam step on the batch ``x (batch, timesteps, input_dim)``, ``y (batch,
+        outputs)``, both contiguous float32 (not checked: the caller's job); returns the batch's
+        mean loss.
+
+        Args:
+            prediction: ``(batch, outputs)``, receives the forward pass's output (for metrics).
+            initial_state, final_state: ``(h, c)``, each ``(batch, units)``: the state to start
+                from and the tensors to receive the final one, instead of the step's own (zeros,
+                or the kept state of a stateful step).
+            iteration: Adam's step number (from 1) instead of the step's own count.
+        """
+        batch, timesteps, _ = x.shape
+        if initial_state is None:
+            h, c = self._state(batch)
+            initial_state = (h, c)
+            if self.stateful and final_state is None:
+                final_state = (h, c)  # read first, written last: in place is safe
+        if iteration is None:
+            self.iterations += 1
+            iteration = self.iterations
+        h_out, c_out = (
+            (0, 0) if final_state is None else (_ptr(final_state[0]), _ptr(final_state[1]))
+        )
+        return _lstm.train_step(
+            x.data_ptr(),
+            y.data_ptr(),
+            initial_state[0].data_ptr(),
+            initial_state[1].data_ptr(),
+            h_out,
+            c_out,
+            # Read at every step: a weight's memory may have been replaced (``param.data = ...``,
+            # as loading a saved model does).
+            *[t.data_ptr() for t in self._weights],
+            *self._moment_pointers,
+            batch,
+            timesteps,
+            self.input_dim,
+            self.units,
+            self.outputs,
+            *self.codes,
+            self.learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            iteration,
+            _ptr(prediction),
+        )
