@@ -143,6 +143,77 @@ def test_gradients_match_finite_differences(path: str, use_bias: bool) -> None:
     assert torch.autograd.gradcheck(run, inputs, eps=1e-6, atol=1e-6)
 
 
+LOOP_PAIRS = [*ACTIVATION_PAIRS, ("selu", "sigmoid"), ("tanh", "tanh")]
+
+
+@pytest.mark.parametrize(("activation", "recurrent_activation"), LOOP_PAIRS)
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_hand_derived_loop_backward_equals_autograd_through_the_steps(
+    activation: str, recurrent_activation: str, return_sequences: bool
+) -> None:
+    # The loop path's one-node backward (ops._LoopLSTM) against autograd through every step, on
+    # every input: the sequence, both initial states and the three weights, float64.
+    torch.manual_seed(2)
+    act, rec = activations.get(activation), activations.get(recurrent_activation)
+
+    def leaves() -> list[torch.Tensor]:
+        torch.manual_seed(3)
+        shapes = [(3, 6, 4), (3, 5), (3, 5), (4, 20), (5, 20), (20,)]
+        return [torch.randn(*s, dtype=torch.float64, requires_grad=True) for s in shapes]
+
+    results = []
+    for hand in (True, False):
+        x, h0, c0, kernel, recurrent, bias = tensors = leaves()
+        out, h, c = ops._lstm_loop(
+            x, h0, c0, kernel, recurrent, bias, act, rec, return_sequences, None, None, hand
+        )
+        weight = torch.linspace(-1.0, 1.0, out.numel(), dtype=torch.float64).view(out.shape)
+        loss = (out * weight).sum() + (h * h).sum() + c.sum()
+        results.append((out, h, c, *torch.autograd.grad(loss, tensors)))
+    # PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32 (0.16666667163...),
+    # even in float64; the hand-derived one by 1/6: 3e-8 relative per step, compounding.
+    tolerance = 1e-6 if "hard_sigmoid" in (activation, recurrent_activation) else 1e-10
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, atol=tolerance, rtol=tolerance)
+
+
+@pytest.mark.parametrize(("activation", "recurrent_activation"), LOOP_PAIRS)
+def test_hand_derived_loop_backward_matches_finite_differences(
+    activation: str, recurrent_activation: str
+) -> None:
+    torch.manual_seed(4)
+    act, rec = activations.get(activation), activations.get(recurrent_activation)
+    tensors = [
+        torch.randn(*s, dtype=torch.float64, requires_grad=True)
+        for s in [(2, 3, 3), (2, 4), (2, 4), (3, 16), (4, 16), (16,)]
+    ]
+
+    def run(*t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return ops._lstm_loop(*t, act, rec, True, None, None, True)
+
+    assert torch.autograd.gradcheck(run, tuple(tensors), eps=1e-6, atol=1e-6)
+
+
+def test_the_loop_path_records_one_node_for_the_whole_sequence() -> None:
+    x = torch.randn(2, 5, 3, requires_grad=True)
+    weights = [torch.randn(3, 8), torch.randn(2, 8), torch.randn(8)]
+    out, _, _ = ops.lstm(
+        x, torch.zeros(2, 2), torch.zeros(2, 2), *weights, activation=activations.relu, path="loop"
+    )
+    assert type(out.grad_fn).__name__ == "_LoopLSTMBackward"
+    # Recurrent dropout needs autograd through the steps.
+    out, _, _ = ops.lstm(
+        x,
+        torch.zeros(2, 2),
+        torch.zeros(2, 2),
+        *weights,
+        activation=activations.relu,
+        recurrent_mask=torch.ones(2, 2),
+        path="loop",
+    )
+    assert type(out.grad_fn).__name__ != "_LoopLSTMBackward"
+
+
 def test_layer_gradient_in_float32_matches_central_differences() -> None:
     # softsign: smooth, so central differences do not straddle a kink as relu would.
     layer, _ = built_lstm(2, 3, activation="softsign", return_sequences=True)
