@@ -21,7 +21,7 @@ build_ext --inplace`` in a checkout, or the package's install).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch.autograd.function import once_differentiable
@@ -38,8 +38,13 @@ __all__ = [
     "DENSE_ACTIVATION_CODES",
     "LOSS_CODES",
     "NATIVE",
+    "STACK_DENSE_ACTIVATION_CODES",
+    "STACK_LOSS_CODES",
     "LSTMDenseStep",
     "LSTMFunction",
+    "LSTMStackStep",
+    "StackDense",
+    "StackLSTM",
     "available",
     "lstm",
     "supports",
@@ -511,4 +516,203 @@ class LSTMDenseStep:
             self.epsilon,
             iteration,
             _ptr(prediction),
+        )
+
+
+#: The Dense activations the stack step computes: every elementwise one of the LSTM kernel, and
+#: softmax (over the last axis), by their codes in lstm.cpp.
+STACK_DENSE_ACTIVATION_CODES: dict[Activation, int] = {
+    **ACTIVATION_CODES,
+    activations.softmax: len(ACTIVATION_CODES),
+}
+#: The losses the stack step computes, by their codes in lstm.cpp.
+STACK_LOSS_CODES = {**LOSS_CODES, "mean_absolute_error": 3}
+
+
+class StackLSTM(NamedTuple):
+    """One LSTM layer of an :class:`LSTMStackStep`: ``units``, its activation pair,
+    ``go_backwards``, and whether a dropout follows it (its mask is given at every step)."""
+
+    units: int
+    activation: Activation = activations.tanh
+    recurrent_activation: Activation = activations.sigmoid
+    go_backwards: bool = False
+    dropout: bool = False
+
+
+class StackDense(NamedTuple):
+    """One Dense layer of an :class:`LSTMStackStep`: ``outputs``, its activation (one of
+    :data:`STACK_DENSE_ACTIVATION_CODES`), and whether a dropout follows it."""
+
+    outputs: int
+    activation: Activation = activations.linear
+    dropout: bool = False
+
+
+class LSTMStackStep:
+    """A whole training step of ``LSTM -> ... -> LSTM -> Dense -> ... -> Dense`` (each layer
+    optionally followed by a dropout) with a loss and Keras's Adam, in one native call
+    (``lstmkit_stack_train_step`` in lstm.cpp).
+
+    Every LSTM but the last returns its sequence; the last returns its last output. With ``D``
+    the input's features, ``U_l`` the units of LSTM ``l`` and ``O_k`` the outputs of Dense ``k``,
+    the weights, in the model's order, are::
+
+        per LSTM:  kernel (D_{l-1} or D, 4 U_l), recurrent_kernel (U_l, 4 U_l), bias (4 U_l,)
+        per Dense: kernel (U_last or O_{k-1}, O_k), bias (O_k,)
+
+    all contiguous float32 on the CPU, updated in place; ``m`` and ``v``, Adam's moments, are
+    shaped like them and also updated in place (their memory is fixed until :meth:`use_moments`;
+    the weights' is read at every step). Dropout masks — ``(batch, timesteps, U_l)`` after an
+    LSTM returning sequences, ``(batch, U_l)`` after the last, ``(batch, O_k)`` after a Dense,
+    holding 0 or ``1 / keep`` — are drawn by the caller and given to :meth:`train_step`.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        lstms: list[StackLSTM],
+        denses: list[StackDense],
+        *,
+        loss: str,
+        m: list[torch.Tensor],
+        v: list[torch.Tensor],
+    ) -> None:
+        if _lstm is None:
+            raise RuntimeError("the native LSTM kernel is not built")
+        if not lstms or not denses:
+            raise ValueError(
+                f"lstms and denses must each hold at least one layer; got {len(lstms)} LSTM and "
+                f"{len(denses)} Dense layers"
+            )
+        if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim < 1:
+            raise ValueError(f"input_dim must be a positive integer; got {input_dim!r}")
+        if loss not in STACK_LOSS_CODES:
+            raise ValueError(f"loss must be one of {sorted(STACK_LOSS_CODES)}; got {loss!r}")
+        header = [len(lstms), len(denses), STACK_LOSS_CODES[loss], input_dim]
+        layers: list[int] = []
+        self.shapes: list[tuple[int, ...]] = []
+        features = input_dim
+        for index, layer in enumerate(lstms):
+            for fn in (layer.activation, layer.recurrent_activation):
+                if fn not in ACTIVATION_CODES:
+                    raise ValueError(f"lstms[{index}]: the kernel cannot compute {fn!r}")
+            if layer.units < 1:
+                raise ValueError(f"lstms[{index}].units must be positive; got {layer.units}")
+            layers += [
+                layer.units,
+                ACTIVATION_CODES[layer.activation],
+                ACTIVATION_CODES[layer.recurrent_activation],
+                int(bool(layer.go_backwards)),
+                int(bool(layer.dropout)),
+            ]
+            u = layer.units
+            self.shapes += [(features, 4 * u), (u, 4 * u), (4 * u,)]
+            features = u
+        for index, layer in enumerate(denses):
+            if layer.activation not in STACK_DENSE_ACTIVATION_CODES:
+                raise ValueError(
+                    f"denses[{index}]: the kernel cannot compute the activation "
+                    f"{layer.activation!r}"
+                )
+            if layer.outputs < 1:
+                raise ValueError(f"denses[{index}].outputs must be positive; got {layer.outputs}")
+            layers += [
+                layer.outputs,
+                STACK_DENSE_ACTIVATION_CODES[layer.activation],
+                int(bool(layer.dropout)),
+            ]
+            self.shapes += [(features, layer.outputs), (layer.outputs,)]
+            features = layer.outputs
+        self.lstms, self.denses = list(lstms), list(denses)
+        self.input_dim, self.outputs = input_dim, features
+        self._layout = header + layers
+        self.use_moments(m, v)
+
+    def use_moments(self, m: list[torch.Tensor], v: list[torch.Tensor]) -> None:
+        """Update these moment tensors from now on (an optimizer's rebuilt slots); their
+        addresses go into the spec the kernel reads."""
+        self._m, self._v = self.checked("m", m), self.checked("v", v)
+        addresses = [t.data_ptr() for t in (*self._m, *self._v)]
+        # int64, fixed memory: the kernel reads the layout and the moments' addresses from it.
+        self._spec = torch.tensor(self._layout + addresses, dtype=torch.int64)
+        assert self._spec.numel() == _lstm.stack_spec_ints(len(self.lstms), len(self.denses))
+        self._spec_pointer = self._spec.data_ptr()
+
+    def checked(self, what: str, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``tensors`` if they are one per weight, shaped as :attr:`shapes`, contiguous float32
+        on the CPU; else ``ValueError`` naming ``what`` and the tensor."""
+        if len(tensors) != len(self.shapes):
+            raise ValueError(f"{what} must be {len(self.shapes)} tensors; got {len(tensors)}")
+        for index, (tensor, shape) in enumerate(zip(tensors, self.shapes, strict=True)):
+            if tuple(tensor.shape) != shape:
+                raise ValueError(
+                    f"{what}[{index}] must have shape {shape}; got {tuple(tensor.shape)}"
+                )
+            if tensor.dtype is not torch.float32 or not tensor.is_cpu:
+                raise ValueError(
+                    f"{what}[{index}] must be float32 on the CPU; got {tensor.dtype} on "
+                    f"{tensor.device}"
+                )
+            if not tensor.is_contiguous():
+                raise ValueError(f"{what}[{index}] must be contiguous (it is updated in place)")
+        return list(tensors)
+
+    def mask_shapes(self, batch: int, timesteps: int) -> list[tuple[int, ...]]:
+        """The shape of each dropout mask :meth:`train_step` takes, in layer order."""
+        shapes: list[tuple[int, ...]] = []
+        for index, layer in enumerate(self.lstms):
+            if layer.dropout:
+                last = index == len(self.lstms) - 1
+                shapes.append((batch, layer.units) if last else (batch, timesteps, layer.units))
+        shapes += [(batch, layer.outputs) for layer in self.denses if layer.dropout]
+        return shapes
+
+    def train_step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        weights: list[torch.Tensor],
+        masks: list[torch.Tensor],
+        *,
+        prediction: torch.Tensor | None = None,
+        states: list[torch.Tensor | None] | None = None,
+        iteration: int,
+        learning_rate: float,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+    ) -> float:
+        """One Adam step on the batch ``x (batch, timesteps, input_dim)``, ``y (batch,
+        outputs)``, both contiguous float32; returns the batch's mean loss. Shapes are the
+        caller's job (checked once by :meth:`checked` and :meth:`mask_shapes`), as pointers are
+        all the kernel sees.
+
+        Args:
+            weights: the weights, as :attr:`shapes`; read at every step.
+            masks: the dropout masks, as :meth:`mask_shapes`, contiguous float32.
+            prediction: ``(batch, outputs)``, receives the model's output (for metrics).
+            states: four per LSTM layer, ``h0, c0, hT, cT``, each ``(batch, units)`` or ``None``
+                (zeros to start from; the final state not kept). Default: all ``None``.
+            iteration: Adam's step number, from 1.
+        """
+        batch, timesteps, _ = x.shape
+        state_pointers = (
+            [0] * (4 * len(self.lstms)) if states is None else [_ptr(t) for t in states]
+        )
+        return _lstm.stack_train_step(
+            self._spec_pointer,
+            x.data_ptr(),
+            y.data_ptr(),
+            _ptr(prediction),
+            batch,
+            timesteps,
+            iteration,
+            float(learning_rate),
+            float(beta_1),
+            float(beta_2),
+            float(epsilon),
+            *state_pointers,
+            *[t.data_ptr() for t in weights],
+            *[t.data_ptr() for t in masks],
         )

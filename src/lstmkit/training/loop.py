@@ -96,10 +96,15 @@ class Trainer:
 
     # -- preparation, done once and redone only when something changed --------------------------
 
-    def _prepare_training(self, y: torch.Tensor) -> None:
+    def _prepare_training(self, y: torch.Tensor, batch_size: int | None = None) -> None:
+        """Build the optimizer and metrics, and plan the native step for ``batch_size`` (the
+        batch size ``fit`` trains with: a model too big for the native kernel at that size
+        keeps the autograd step)."""
         self.build_optimizer()
         self._resolve_metrics(y)
-        self._native_step = native_step.plan(self.model, self.loss, self.optimizer, self.metrics)
+        self._native_step = native_step.plan(
+            self.model, self.loss, self.optimizer, self.metrics, batch_size
+        )
         self.step_path = "autograd" if self._native_step is None else "native"
 
     def build_optimizer(self) -> None:
@@ -352,7 +357,7 @@ class Trainer:
                 "one batch to the next no longer follows the sequence; pass shuffle=False",
                 stacklevel=3,
             )
-        self._prepare_training(yt)
+        self._prepare_training(yt, batch_size)
 
         steps = -(-n // batch_size)
         history = History()

@@ -11,8 +11,16 @@ the forward pass, the loss, the backward pass through time and the Adam update i
 ``iterations``), so everything else — saving, loading, callbacks that read or set the weights or
 the learning rate — sees what the regular step would have left.
 
-Anything else (another layer, dropout, a mask, another loss or optimizer, clipping, weight decay,
-float64, the extension not built) gets ``None``: the regular step runs.
+Stacks — one or more LSTM layers (all but the last returning sequences), then one or more Dense
+layers, each optionally followed by a ``Dropout`` (W2's model) — take the generic kernel of
+:class:`lstmkit.ops.native.LSTMStackStep`, with mean absolute error too and any elementwise or
+softmax Dense activation. Their dropout masks are drawn here, in layer order, from each Dropout's
+own generator (or the global one) with the very calls the layer makes, so a model trained natively
+sees the random numbers the regular step would have drawn.
+
+Anything else (another layer, LSTM dropout, a mask, another loss or optimizer, clipping, weight
+decay, float64, a stateful stack, LSTM layers too big for the native kernel to beat PyTorch at the
+batch size, the extension not built) gets ``None``: the regular step runs.
 """
 
 from __future__ import annotations
@@ -23,23 +31,44 @@ import torch
 
 from lstmkit import activations, backend
 from lstmkit import losses as losses_module
-from lstmkit.layers.core import Dense
+from lstmkit.layers.core import Dense, Dropout
 from lstmkit.layers.recurrent import LSTM
 from lstmkit.ops import native
+from lstmkit.ops import recurrent as recurrent_ops
 from lstmkit.optimizers import Adam
 
-__all__ = ["NativeTrainStep", "plan"]
+__all__ = ["NativeStackStep", "NativeTrainStep", "plan"]
 
 _LOSSES = {
     losses_module.mean_squared_error: "mean_squared_error",
     losses_module.binary_crossentropy: "binary_crossentropy",
     losses_module.categorical_crossentropy: "categorical_crossentropy",
 }
+_STACK_LOSSES = {**_LOSSES, losses_module.mean_absolute_error: "mean_absolute_error"}
 _DENSE_ACTIVATIONS = {
     activations.linear: "linear",
     activations.sigmoid: "sigmoid",
     activations.softmax: "softmax",
 }
+
+
+def _native_wins(lstms: list[LSTM], batch: int, timesteps: int) -> bool:
+    """Whether :func:`lstmkit.ops.recurrent.select_lstm_path` would take the native kernel for
+    every one of ``lstms`` on a batch of ``batch`` sequences of ``timesteps``: the same work
+    threshold, so a big model (W1's 256 units) keeps the PyTorch paths (MKL, oneDNN)."""
+    features = None
+    for layer in lstms:
+        input_dim = layer.kernel.shape[0] if features is None else features
+        exact = (
+            layer.activation is activations.tanh
+            and layer.recurrent_activation is activations.sigmoid
+        )
+        if not recurrent_ops.native_is_faster(
+            batch, timesteps, input_dim, layer.units, fused_alternative=exact
+        ):
+            return False
+        features = layer.units
+    return True
 
 
 class NativeTrainStep:
@@ -84,8 +113,17 @@ class NativeTrainStep:
         self._slots = (optimizer.momentums, optimizer.velocities)
         self._zeros: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._predictions: dict[int, torch.Tensor] = {}
+        self._wins: dict[tuple[int, int], bool] = {}
         #: The model's output for the last batch, ``(batch, outputs)``.
         self.prediction: torch.Tensor | None = None
+
+    def _native_wins(self, lstms: list[LSTM], x: torch.Tensor) -> bool:
+        """:func:`_native_wins` for this batch's shape, remembered per ``(batch, timesteps)``."""
+        key = (x.shape[0], x.shape[1])
+        wins = self._wins.get(key)
+        if wins is None:
+            wins = self._wins[key] = _native_wins(lstms, *key)
+        return wins
 
     def _follow_the_optimizer(self) -> None:
         """The optimizer's slots were rebuilt (new lists): use the new ones, if they are still
@@ -111,7 +149,7 @@ class NativeTrainStep:
             if y.numel() != batch * engine.outputs or x.dtype is not torch.float32:
                 return self._regular(x, y)
             y = y.reshape(batch, engine.outputs).to(torch.float32)
-        if x.dtype is not torch.float32:
+        if x.dtype is not torch.float32 or not self._native_wins([self.lstm], x):
             return self._regular(x, y)
         x, y = x.contiguous(), y.contiguous()
         engine.learning_rate = optimizer.learning_rate
@@ -170,21 +208,185 @@ class NativeTrainStep:
         return value.detach()
 
 
+class NativeStackStep(NativeTrainStep):
+    """``step(x, y) -> loss`` for a stack (see :func:`plan`): one native call of
+    :class:`lstmkit.ops.native.LSTMStackStep`, after drawing the batch's dropout masks.
+
+    ``x`` is ``(batch, timesteps, input_dim)`` and ``y`` ``(batch, outputs)`` (or any shape of
+    ``batch * outputs`` elements), float32; :attr:`prediction` then holds ``(batch, outputs)``.
+    Each Dropout (rate > 0) in the model's order draws ``mask.bernoulli_(keep,
+    generator=layer._generator).div_(keep)`` into a buffer of the shape its input has — the
+    calls and order of the regular forward pass (``Dropout.call``'s ``dropout_mask``, or
+    ``torch.nn.functional.dropout``, which draws the same ``bernoulli_`` on a tensor of the
+    input's shape), so both consume the same random numbers.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        loss: losses_module.Loss,
+        loss_name: str,
+        optimizer: Adam,
+        params: list[torch.nn.Parameter],
+        metrics: bool,
+        lstms: list[tuple[LSTM, Dropout | None]],
+        denses: list[tuple[Dense, Dropout | None]],
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.params = params
+        self.metrics = metrics
+        self.lstms = [layer for layer, _ in lstms]
+        #: The Dropout layers that draw a mask, in the model's order.
+        self.dropouts = [d for _, d in (*lstms, *denses) if d is not None]
+        self.engine = native.LSTMStackStep(
+            int(self.lstms[0].kernel.shape[0]),
+            [
+                native.StackLSTM(
+                    layer.units,
+                    layer.activation,
+                    layer.recurrent_activation,
+                    bool(layer.go_backwards),
+                    dropout is not None,
+                )
+                for layer, dropout in lstms
+            ],
+            [
+                native.StackDense(int(layer.units), layer.activation, dropout is not None)
+                for layer, dropout in denses
+            ],
+            loss=loss_name,
+            m=optimizer.momentums,
+            v=optimizer.velocities,
+        )
+        self.engine.checked("weights", list(params))
+        self._slots = (optimizer.momentums, optimizer.velocities)
+        self._masks: dict[tuple[int, int], list[torch.Tensor]] = {}
+        self._predictions: dict[int, torch.Tensor] = {}
+        self._wins: dict[tuple[int, int], bool] = {}
+        self.prediction: torch.Tensor | None = None
+
+    def _draw_masks(self, batch: int, timesteps: int) -> list[torch.Tensor]:
+        """This batch's dropout masks, drawn into buffers kept per ``(batch, timesteps)``: an
+        overwritten buffer gets the numbers a new ``torch.empty`` of its shape would."""
+        masks = self._masks.get((batch, timesteps))
+        if masks is None:
+            shapes = self.engine.mask_shapes(batch, timesteps)
+            masks = self._masks[(batch, timesteps)] = [torch.empty(s) for s in shapes]
+        for layer, mask in zip(self.dropouts, masks, strict=True):
+            keep = 1.0 - layer.rate
+            mask.bernoulli_(keep, generator=layer._generator).div_(keep)
+        return masks
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        engine, optimizer = self.engine, self.optimizer
+        if optimizer.momentums is not self._slots[0] or optimizer.velocities is not self._slots[1]:
+            self._follow_the_optimizer()
+        batch, outputs = x.shape[0], engine.outputs
+        # Targets (batch, outputs), or (batch,) for one output (the loss reads them as a
+        # column); any other layout is the regular loss's to broadcast or refuse.
+        plain = tuple(y.shape) == (batch, outputs) or (outputs == 1 and tuple(y.shape) == (batch,))
+        if x.dtype is not torch.float32 or not plain or not self._native_wins(self.lstms, x):
+            return self._regular(x, y)
+        if y.dim() != 2 or y.dtype is not torch.float32:
+            y = y.reshape(batch, outputs).to(torch.float32)
+        x, y = x.contiguous(), y.contiguous()
+        masks = self._draw_masks(batch, x.shape[1])
+        if self.metrics:
+            prediction = torch.empty(batch, outputs)
+        else:
+            prediction = self._predictions.get(batch)
+            if prediction is None:
+                prediction = self._predictions[batch] = torch.empty(batch, outputs)
+        optimizer.iterations += 1
+        value = engine.train_step(
+            x,
+            y,
+            self.params,
+            masks,
+            prediction=prediction,
+            iteration=optimizer.iterations,
+            learning_rate=optimizer.learning_rate,
+            beta_1=optimizer.beta_1,
+            beta_2=optimizer.beta_2,
+            epsilon=optimizer.epsilon,
+        )
+        self.prediction = prediction
+        return torch.scalar_tensor(value)
+
+
+def _stack_layers(
+    layers: list[Any],
+) -> tuple[list[tuple[LSTM, Dropout | None]], list[tuple[Dense, Dropout | None]]] | None:
+    """``layers`` split into LSTM and Dense layers, each with the Dropout that follows it (or
+    ``None``), if they have the form the stack kernel computes; else ``None``."""
+    lstms: list[tuple[LSTM, Dropout | None]] = []
+    denses: list[tuple[Dense, Dropout | None]] = []
+    for layer in layers:
+        kind = type(layer)
+        if kind is Dropout:
+            target = denses if denses else lstms
+            # One Dropout after a layer, no noise_shape (its mask broadcasts); rate 0 draws no
+            # numbers in the regular step, so it draws none here either.
+            if not target or target[-1][1] is not None or layer.noise_shape is not None:
+                return None
+            if layer.rate > 0.0:
+                target[-1] = (target[-1][0], layer)
+        elif kind is LSTM and not denses:
+            lstms.append((layer, None))
+        elif kind is Dense and lstms:
+            denses.append((layer, None))
+        else:
+            return None
+    if not lstms or not denses:
+        return None
+    for index, (layer, _) in enumerate(lstms):
+        last = index == len(lstms) - 1
+        if (
+            bool(layer.return_sequences) == last
+            or layer.return_state
+            or layer.dropout
+            or layer.recurrent_dropout
+            or not layer.use_bias
+            or not native.supports(layer.activation, layer.recurrent_activation)
+            or not layer.trainable
+        ):
+            return None
+    for layer, _ in denses:
+        if (
+            not layer.use_bias
+            or layer.activation not in native.STACK_DENSE_ACTIVATION_CODES
+            or not layer.trainable
+        ):
+            return None
+    return lstms, denses
+
+
 def plan(
     model: Any,
     loss: losses_module.Loss | None,
     optimizer: Any,
     metrics: list[Any] | None,
+    batch_size: int | None = None,
 ) -> NativeTrainStep | None:
     """A native whole-training-step function for ``model``, or ``None`` if it does not fit.
 
     It fits ``Sequential([LSTM(u), Dense(o)])`` — an LSTM with any activation pair the kernel
     computes, ``go_backwards`` and ``stateful`` allowed, no dropout, no ``return_sequences``,
-    biases on; a Dense with a linear, sigmoid or softmax activation — both trainable, float32
-    weights on the CPU, the model built, compiled with a built-in ``mean_squared_error``,
-    ``binary_crossentropy`` or ``categorical_crossentropy`` (on probabilities, no label
-    smoothing) and an :class:`lstmkit.optimizers.Adam` built for exactly these weights, without
-    ``amsgrad``, clipping or weight decay.
+    biases on; a Dense with a linear, sigmoid or softmax activation — trained with a built-in
+    ``mean_squared_error``, ``binary_crossentropy`` or ``categorical_crossentropy``: the fused
+    kernel of :class:`NativeTrainStep`. And stacks, :class:`NativeStackStep`: one or more such
+    LSTM layers (not stateful; all but the last with ``return_sequences``), then one or more
+    Dense layers with biases and any activation of
+    :data:`lstmkit.ops.native.STACK_DENSE_ACTIVATION_CODES` (linear, relu, tanh, sigmoid,
+    softmax, ...), each layer optionally followed by one ``Dropout`` without ``noise_shape``;
+    with those losses or ``mean_absolute_error``. In both cases: every layer trainable, float32
+    weights on the CPU, the model built, the loss on probabilities without label smoothing, an
+    :class:`lstmkit.optimizers.Adam` built for exactly these weights, without ``amsgrad``,
+    clipping or weight decay; and every LSTM layer small enough at ``batch_size`` that
+    :func:`lstmkit.ops.recurrent.select_lstm_path` would take the native kernel for it (a batch
+    past that threshold — another size than planned — takes the regular step).
 
     Args:
         model: the model being trained (a ``Sequential``).
@@ -192,6 +394,8 @@ def plan(
         optimizer: the compiled optimizer, already built for ``model.trainable_weights``.
         metrics: the compiled metrics; when there are any, each step's :attr:`prediction`
             is a new tensor (metrics may keep it), else a buffer reused.
+        batch_size: the batch size ``fit`` trains with, when known: a model whose LSTM layers
+            are too big for the native kernel at this size gets ``None``.
 
     Returns:
         A :class:`NativeTrainStep` (``step(x, y) -> loss``), or ``None``.
@@ -200,28 +404,16 @@ def plan(
 
     if not native.available() or type(model) is not Sequential:
         return None
-    layers = model.layers
-    if len(layers) != 2 or type(layers[0]) is not LSTM or type(layers[1]) is not Dense:
+    if getattr(model, "_creates_mask", False):
         return None
-    lstm, dense = layers
-    if (
-        lstm.return_sequences
-        or lstm.return_state
-        or lstm.dropout
-        or lstm.recurrent_dropout
-        or not lstm.use_bias
-        or not native.supports(lstm.activation, lstm.recurrent_activation)
-        or not dense.use_bias
-        or dense.activation not in _DENSE_ACTIVATIONS
-        or not lstm.trainable
-        or not dense.trainable
-        or getattr(model, "_creates_mask", False)
-    ):
+    split = _stack_layers(model.layers)
+    if split is None:
         return None
+    lstms, denses = split
     if (
         loss is None
         or type(loss) is not losses_module.Loss
-        or loss.fn not in _LOSSES
+        or loss.fn not in _STACK_LOSSES
         or loss.fn_kwargs
         or backend.epsilon() != 1e-7
     ):
@@ -235,17 +427,43 @@ def plan(
         or optimizer.weight_decay
     ):
         return None
-    params = [lstm.kernel, lstm.recurrent_kernel, lstm.bias, dense.kernel, dense.bias]
+    params: list[torch.nn.Parameter] = []
+    for layer, _ in lstms:
+        params += [layer.kernel, layer.recurrent_kernel, layer.bias]
+    for layer, _ in denses:
+        params += [layer.kernel, layer.bias]
     trainable = model.trainable_weights
     built = getattr(optimizer, "_params", [])
     if (
-        len(trainable) != 5
+        len(trainable) != len(params)
         or any(a is not b for a, b in zip(trainable, params, strict=True))
-        or len(built) != 5
+        or len(built) != len(params)
         or any(a is not b for a, b in zip(built, params, strict=True))
     ):
         return None
     tensors = [*params, *optimizer.momentums, *optimizer.velocities]
     if any(t.dtype is not torch.float32 or not t.is_cpu or not t.is_contiguous() for t in tensors):
         return None
-    return NativeTrainStep(model, loss, _LOSSES[loss.fn], optimizer, params, bool(metrics))
+    timesteps = model.input_shape[1] if model.input_shape is not None else None
+    if (
+        batch_size is not None
+        and timesteps is not None
+        and not _native_wins([layer for layer, _ in lstms], batch_size, timesteps)
+    ):
+        return None
+    dense = denses[0][0]
+    if (
+        len(lstms) == 1
+        and len(denses) == 1
+        and lstms[0][1] is None
+        and denses[0][1] is None
+        and dense.activation in _DENSE_ACTIVATIONS
+        and loss.fn in _LOSSES
+    ):
+        # The model of W0, W3 and W4: the fused kernel, stateful allowed.
+        return NativeTrainStep(model, loss, _LOSSES[loss.fn], optimizer, params, bool(metrics))
+    if any(layer.stateful for layer, _ in lstms):
+        return None
+    return NativeStackStep(
+        model, loss, _STACK_LOSSES[loss.fn], optimizer, params, bool(metrics), lstms, denses
+    )
