@@ -211,10 +211,16 @@ def test_fit_natively_and_by_autograd_draws_the_same_dropout(
             set_random_seed(5)
             model = _w2(seed=21 if seeded else None)
             model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-            history = model.fit(x, y, batch_size=32, epochs=3, shuffle=True, verbose=0)
+            history = model.fit(
+                x, y, batch_size=32, epochs=3, shuffle=True, validation_split=0.25, verbose=0
+            )
             assert model.step_path == path
-            results[path] = (model.get_weights(), history.history["loss"])
-    np.testing.assert_allclose(results["native"][1], results["autograd"][1], rtol=1e-5)
+            results[path] = (model.get_weights(), history.history)
+    # Loss and accuracy (per epoch, after the native step's once-per-epoch metric update) and
+    # their validation values agree.
+    assert results["native"][1].keys() == results["autograd"][1].keys()
+    for key, values in results["autograd"][1].items():
+        np.testing.assert_allclose(results["native"][1][key], values, rtol=1e-5, err_msg=key)
     for got, expected in zip(results["native"][0], results["autograd"][0], strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
 
@@ -425,3 +431,73 @@ def test_fit_trains_w2_natively() -> None:
     x_fresh, y_fresh = binary_sequences(rng, 2000)
     prediction = np.asarray(model.predict(x_fresh, verbose=0))[:, 0]
     assert ((prediction > 0.5) == (y_fresh > 0.5)).mean() >= 0.95
+
+
+@pytest.mark.parametrize("batch", [64, 33])
+def test_a_batch_split_over_two_threads_equals_one_thread(batch: int) -> None:
+    # From two torch threads the kernel computes each half of a big enough batch on its own
+    # thread and sums the gradients: the same training as on one thread, to float rounding.
+    results = []
+    threads = torch.get_num_threads()
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            models, optimizers, loss = _pair(lambda: _w2(seed=3), "binary_crossentropy")
+            step = native_step.plan(models[0], loss, optimizers[0], [], batch_size=batch)
+            rng = np.random.default_rng(4)
+            values = []
+            for _ in range(4):
+                x, y = _batch(rng, "binary_crossentropy", batch, (3, 1), 1)
+                values.append(float(step(x, y)))
+            results.append((values, models[0].get_weights(), step.prediction.clone()))
+    finally:
+        torch.set_num_threads(threads)
+    (loss_1, weights_1, prediction_1), (loss_2, weights_2, prediction_2) = results
+    np.testing.assert_allclose(loss_2, loss_1, rtol=1e-6)
+    torch.testing.assert_close(prediction_2, prediction_1, rtol=1e-6, atol=1e-7)
+    for got, expected in zip(weights_2, weights_1, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_the_kernel_leaves_the_callers_denormal_handling_as_it_was() -> None:
+    # The kernel flushes denormals to zero while it runs and restores the thread's setting.
+    tiny = torch.tensor([1e-39])
+    assert float(tiny * 1.0) != 0.0
+    models, optimizers, loss = _pair(_w2, "binary_crossentropy")
+    step = native_step.plan(models[0], loss, optimizers[0], [], batch_size=64)
+    step(*_batch(np.random.default_rng(0), "binary_crossentropy", 64, (3, 1), 1))
+    assert float(tiny * 1.0) != 0.0
+
+
+def test_evaluating_all_batches_at_once_equals_batch_by_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # evaluate (and fit's validation) takes the built-in loss and per-sample metrics once over
+    # every batch's predictions; Keras's per-batch weighting gives the same numbers.
+    rng = np.random.default_rng(6)
+    x = rng.random((150, 3, 1)).astype(np.float32)
+    y = (x[:, 0, 0] > x[:, 1, 0]).astype(np.float32)
+    set_random_seed(1)
+    model = _w2()
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy", "mse"])
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    assert model._trainer._evaluates_whole(torch.from_numpy(y))
+    whole = model.evaluate(x, y, batch_size=32, verbose=0)
+    monkeypatch.setattr(loop.Trainer, "_evaluates_whole", lambda self, y: False)
+    by_batch = model.evaluate(x, y, batch_size=32, verbose=0)
+    np.testing.assert_allclose(whole, by_batch, rtol=1e-6)
+
+
+def test_a_metric_of_the_users_is_taken_batch_by_batch() -> None:
+    # A user's metric may return one value per batch (Keras averages those per batch): no
+    # once-per-epoch update and no whole evaluation for it.
+    def batch_mean_error(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+        return torch.mean(torch.abs(y_true - y_pred))
+
+    model = _w2()
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=[batch_mean_error])
+    x, y = np.ones((8, 3, 1), np.float32), np.ones(8, np.float32)
+    model.fit(x, y, batch_size=4, verbose=0)
+    assert model.step_path == "native"
+    assert not model._trainer._defer_metrics
+    assert not model._trainer._evaluates_whole(torch.from_numpy(y))

@@ -48,6 +48,10 @@ class Metric:
     #: error); ``None`` when unknown (a user's function). Callbacks with ``mode='auto'`` use it.
     direction: str | None = None
 
+    #: Whether the result over several batches equals the result over their concatenation
+    #: (a mean of per-sample values): the training loop may then update it once per epoch.
+    batch_invariant: bool = False
+
     def __init__(self, name: str | None = None) -> None:
         self.name = name or _snake(type(self).__name__)
         self.reset_state()
@@ -151,6 +155,9 @@ class MeanMetricWrapper(Mean):
             self.direction = "up"
         elif fn in _DOWN:
             self.direction = "down"
+        # The built-in functions give one value per sample (a user's may give one per batch,
+        # which Keras averages per batch).
+        self.batch_invariant = fn in _UP or fn in _DOWN
         super().__init__(name or getattr(fn, "__name__", type(fn).__name__))
 
     def update_state(self, y_true: Any, y_pred: Any, mask: torch.Tensor | None = None) -> None:

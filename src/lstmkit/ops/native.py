@@ -700,6 +700,9 @@ class LSTMStackStep:
         state_pointers = (
             [0] * (4 * len(self.lstms)) if states is None else [_ptr(t) for t in states]
         )
+        # As many threads as torch uses: from two, a big enough batch is split in halves
+        # computed at once (their gradients summed before the update).
+        _lstm.set_threads(torch.get_num_threads())
         return _lstm.stack_train_step(
             self._spec_pointer,
             x.data_ptr(),

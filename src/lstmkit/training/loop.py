@@ -89,6 +89,10 @@ class Trainer:
         self.epochs_done = 0
         #: The whole training step in one native call, when the model fits it (planned per fit).
         self._native_step: native_step.NativeTrainStep | None = None
+        #: Metrics updated once per read, not per batch (see _prepare_training), and the
+        #: ``(y, prediction)`` batches waiting for them.
+        self._defer_metrics = False
+        self._pending: list[tuple[torch.Tensor, torch.Tensor]] = []
         #: Which training step the last ``fit`` ran: ``"native"`` (forward, loss, backward through
         #: time and the optimizer update in one call of the compiled kernel) or ``"autograd"``
         #: (the model's layers, ``torch.autograd.grad`` and the optimizer); ``None`` before.
@@ -106,6 +110,12 @@ class Trainer:
             self.model, self.loss, self.optimizer, self.metrics, batch_size
         )
         self.step_path = "autograd" if self._native_step is None else "native"
+        # With the native step, metrics whose result does not depend on the batching are updated
+        # once per epoch, on the batches' targets and predictions together: per batch they
+        # would cost more than the step itself on the small models that step is for.
+        self._defer_metrics = self._native_step is not None and all(
+            metric.batch_invariant for metric in self.metrics
+        )
 
     def build_optimizer(self) -> None:
         """Build the optimizer's state for the model's trainable weights, unless it already holds
@@ -243,7 +253,13 @@ class Trainer:
         Masked timesteps of a sequence output count in neither."""
         if self._native_step is not None:
             loss = self._native_step(x, y)
-            self._accumulate(loss, y, self._native_step.prediction, x.shape[0])
+            if self._defer_metrics:
+                self._loss_total.add_(loss, alpha=x.shape[0])
+                self._loss_count += x.shape[0]
+                if self.metrics:
+                    self._pending.append((y, self._native_step.prediction))
+            else:
+                self._accumulate(loss, y, self._native_step.prediction, x.shape[0])
             return
         y_pred, mask = self.model.forward_masked(x, training=True)
         loss = self._loss_of(y, y_pred, mask)
@@ -289,10 +305,23 @@ class Trainer:
     def _reset_trackers(self) -> None:
         self._loss_total = torch.zeros(())
         self._loss_count = 0
+        self._pending.clear()
         for metric in self.metrics:
             metric.reset_state()
 
+    def _flush_pending(self) -> None:
+        """Update the deferred metrics with the batches trained since the last read."""
+        if not self._pending:
+            return
+        ys, predictions = zip(*self._pending, strict=True)
+        self._pending.clear()
+        y, prediction = torch.cat(ys), torch.cat(predictions)
+        with torch.no_grad():
+            for metric in self.metrics:
+                metric.update_state(y, prediction)
+
     def _results(self) -> dict[str, float]:
+        self._flush_pending()
         logs = {"loss": float(self._loss_total) / max(self._loss_count, 1)}
         for metric in self.metrics:
             logs[metric.name] = float(metric.result())
@@ -425,9 +454,33 @@ class Trainer:
     ) -> dict[str, float]:
         self._reset_trackers()
         with torch.no_grad():
-            for rows in _batches(x.shape[0], batch_size):
-                self.test_step(x[rows], y[rows])
+            if self._evaluates_whole(y):
+                # The same numbers as batch by batch (Keras weights each batch's mean loss by
+                # its size: the mean over all samples), with one loss and one metric update
+                # instead of one per batch.
+                predictions = [
+                    self.model.forward(x[rows], training=False)
+                    for rows in _batches(x.shape[0], batch_size)
+                ]
+                prediction = torch.cat(predictions) if len(predictions) > 1 else predictions[0]
+                self._accumulate(self._loss_of(y, prediction, None), y, prediction, x.shape[0])
+            else:
+                for rows in _batches(x.shape[0], batch_size):
+                    self.test_step(x[rows], y[rows])
         return self._results()
+
+    def _evaluates_whole(self, y: Any) -> bool:
+        """Whether evaluation may take the loss and metrics once over all batches' predictions:
+        a built-in (per-sample) loss, metrics that do not depend on the batching, one output,
+        no masks."""
+        return (
+            isinstance(y, torch.Tensor)
+            and self.loss is not None
+            and losses_module.is_builtin(self.loss)
+            and all(metric.batch_invariant for metric in self.metrics)
+            and not getattr(self.model, "_creates_mask", False)
+            and len(self.model.outputs if hasattr(self.model, "outputs") else [None]) == 1
+        )
 
     def evaluate(
         self, x: Any, y: Any, *, batch_size: int | None, verbose: int | str
