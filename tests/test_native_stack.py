@@ -501,3 +501,29 @@ def test_a_metric_of_the_users_is_taken_batch_by_batch() -> None:
     assert model.step_path == "native"
     assert not model._trainer._defer_metrics
     assert not model._trainer._evaluates_whole(torch.from_numpy(y))
+
+
+@pytest.mark.parametrize("case", ["W2 seeded", "three LSTMs, batch 64"])
+def test_the_avx512_and_portable_products_train_identically(case: str) -> None:
+    # On a CPU with AVX-512 the products take 16-lane registers; each element still sums over k
+    # in the same order with the same fused multiply-adds, so the results are the same bits.
+    from lstmkit._native import _lstm
+
+    if not _lstm.set_avx512(1):
+        pytest.skip("this CPU has no AVX-512: only the portable kernel runs")
+    make, loss_name, batch = STACK_CASES[case]
+    results = []
+    try:
+        for allowed in (1, 0):
+            _lstm.set_avx512(allowed)
+            models, optimizers, loss = _pair(make, loss_name)
+            step = native_step.plan(models[0], loss, optimizers[0], [], batch_size=batch)
+            shape, outputs = models[0].input_shape[1:], models[0].output_shape[-1]
+            rng = np.random.default_rng(9)
+            values = [float(step(*_batch(rng, loss_name, batch, shape, outputs))) for _ in range(3)]
+            results.append((values, models[0].get_weights()))
+    finally:
+        _lstm.set_avx512(1)
+    assert results[0][0] == results[1][0]
+    for got, expected in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -250,8 +250,9 @@ inline long nonzero_columns(const float* const* a, int rows, long K) {
 // multiply-adds and C is read and written once. With skip_zeros, the k where all four rows of A
 // are zero are left out, found once per four rows (one-hot inputs, zero initial states and relu
 // outputs are common in the models this is for).
-LSTMKIT_CLONES void gemm_rows(const float* const* a_rows, const float* __restrict M,
-                              float* const* c_rows, long rows, long K, long N, bool skip_zeros) {
+LSTMKIT_CLONES void gemm_rows_portable(const float* const* a_rows, const float* __restrict M,
+                                       float* const* c_rows, long rows, long K, long N,
+                                       bool skip_zeros) {
   long r = 0;
   for (; r + 4 <= rows; r += 4) {
     const float *a0 = a_rows[r], *a1 = a_rows[r + 1], *a2 = a_rows[r + 2], *a3 = a_rows[r + 3];
@@ -354,6 +355,129 @@ LSTMKIT_CLONES void gemm_rows(const float* const* a_rows, const float* __restric
       c[j] += s0;
     }
   }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && __GNUC__ >= 12
+#define LSTMKIT_AVX512 1
+// The same product on AVX-512 CPUs: four rows by thirty-two columns of C in eight 16-lane
+// registers (twice the columns per instruction of the portable kernel), then sixteen, then
+// eight columns, then one. Each element of C sums over k in the same order as the portable
+// kernel, with the same fused multiply-adds, so both give the same result.
+typedef float v16f __attribute__((vector_size(64)));
+#define LSTMKIT_LOAD16(p) ([&] { v16f v_; std::memcpy(&v_, (p), sizeof(v_)); return v_; }())
+
+__attribute__((target("arch=x86-64-v4"))) void gemm_rows_avx512(
+    const float* const* a_rows, const float* __restrict M, float* const* c_rows, long rows,
+    long K, long N, bool skip_zeros) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *a0 = a_rows[r], *a1 = a_rows[r + 1], *a2 = a_rows[r + 2], *a3 = a_rows[r + 3];
+    float *c0 = c_rows[r], *c1 = c_rows[r + 1], *c2 = c_rows[r + 2], *c3 = c_rows[r + 3];
+    const long nk = skip_zeros ? nonzero_columns(a_rows + r, 4, K) : K;
+    const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
+    if (nk == 0) continue;
+    long j = 0;
+    for (; j + 32 <= N; j += 32) {
+      v16f s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const float v0 = a0[k], v1 = a1[k], v2 = a2[k], v3 = a3[k];
+        const v16f m0 = LSTMKIT_LOAD16(M + k * N + j), m1 = LSTMKIT_LOAD16(M + k * N + j + 16);
+        s00 += v0 * m0;
+        s01 += v0 * m1;
+        s10 += v1 * m0;
+        s11 += v1 * m1;
+        s20 += v2 * m0;
+        s21 += v2 * m1;
+        s30 += v3 * m0;
+        s31 += v3 * m1;
+      }
+      const v16f* sums[8] = {&s00, &s01, &s10, &s11, &s20, &s21, &s30, &s31};
+      float* outs[8] = {c0 + j, c0 + j + 16, c1 + j, c1 + j + 16,
+                        c2 + j, c2 + j + 16, c3 + j, c3 + j + 16};
+      for (int q = 0; q < 8; ++q) {
+        const v16f total = *sums[q] + LSTMKIT_LOAD16(outs[q]);
+        std::memcpy(outs[q], &total, sizeof(total));
+      }
+    }
+    for (; j + 16 <= N; j += 16) {
+      v16f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const v16f m = LSTMKIT_LOAD16(M + k * N + j);
+        s0 += a0[k] * m;
+        s1 += a1[k] * m;
+        s2 += a2[k] * m;
+        s3 += a3[k] * m;
+      }
+      const v16f* sums[4] = {&s0, &s1, &s2, &s3};
+      float* outs[4] = {c0 + j, c1 + j, c2 + j, c3 + j};
+      for (int q = 0; q < 4; ++q) {
+        const v16f total = *sums[q] + LSTMKIT_LOAD16(outs[q]);
+        std::memcpy(outs[q], &total, sizeof(total));
+      }
+    }
+    for (; j + 8 <= N; j += 8) {
+      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        v8f m;
+        std::memcpy(&m, M + k * N + j, sizeof(m));
+        s0 += a0[k] * m;
+        s1 += a1[k] * m;
+        s2 += a2[k] * m;
+        s3 += a3[k] * m;
+      }
+      const v8f* sums[4] = {&s0, &s1, &s2, &s3};
+      float* outs[4] = {c0 + j, c1 + j, c2 + j, c3 + j};
+      for (int q = 0; q < 4; ++q) {
+        v8f total;
+        std::memcpy(&total, outs[q], sizeof(total));
+        total += *sums[q];
+        std::memcpy(outs[q], &total, sizeof(total));
+      }
+    }
+    for (; j < N; ++j) {
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const float m = M[k * N + j];
+        s0 += a0[k] * m;
+        s1 += a1[k] * m;
+        s2 += a2[k] * m;
+        s3 += a3[k] * m;
+      }
+      c0[j] += s0;
+      c1[j] += s1;
+      c2[j] += s2;
+      c3[j] += s3;
+    }
+  }
+  if (r < rows) gemm_rows_portable(a_rows + r, M, c_rows + r, rows - r, K, N, skip_zeros);
+}
+#undef LSTMKIT_LOAD16
+#endif
+
+// Whether the CPU runs the AVX-512 kernel, and whether it may (set_avx512, for tests).
+bool avx512_available() {
+#ifdef LSTMKIT_AVX512
+  static const bool available =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  return available;
+#else
+  return false;
+#endif
+}
+bool g_avx512_allowed = true;
+
+// C[r, :] += A[r, :] @ M (see gemm_rows_portable): the AVX-512 kernel where the CPU has it.
+void gemm_rows(const float* const* a_rows, const float* __restrict M, float* const* c_rows,
+               long rows, long K, long N, bool skip_zeros) {
+#ifdef LSTMKIT_AVX512
+  if (g_avx512_allowed && avx512_available())
+    return gemm_rows_avx512(a_rows, M, c_rows, rows, K, N, skip_zeros);
+#endif
+  gemm_rows_portable(a_rows, M, c_rows, rows, K, N, skip_zeros);
 }
 
 // Horizontal sum of the eight lanes.
@@ -1522,6 +1646,13 @@ PyObject* py_stack_train_step(PyObject*, PyObject* const* args, Py_ssize_t nargs
   return PyFloat_FromDouble(loss);
 }
 
+PyObject* py_set_avx512(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  long long a[1];
+  if (!read_ints(args, nargs, 1, "set_avx512", a)) return nullptr;
+  g_avx512_allowed = a[0] != 0;
+  return PyBool_FromLong(avx512_available());
+}
+
 PyObject* py_set_threads(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   long long a[1];
   if (!read_ints(args, nargs, 1, "set_threads", a)) return nullptr;
@@ -1558,6 +1689,9 @@ PyMethodDef kMethods[] = {
     {"step_parameter_floats",
      reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_step_parameter_floats)),
      METH_FASTCALL, "step_parameter_floats(D, U, O): length of train_step's flat buffers."},
+    {"set_avx512", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_set_avx512)),
+     METH_FASTCALL,
+     "set_avx512(allowed) -> whether the CPU has AVX-512 (allowed = 0: the portable kernel)."},
     {"set_threads", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_set_threads)),
      METH_FASTCALL,
      "set_threads(n): threads the stack step may use (a batch is split in two from n = 2)."},
