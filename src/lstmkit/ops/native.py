@@ -111,6 +111,18 @@ def _check(name: str, tensor: torch.Tensor, shape: tuple[int, ...]) -> torch.Ten
     return tensor.contiguous()
 
 
+def _check_in_place(label: str, tensor: torch.Tensor, shape: tuple[int, ...]) -> None:
+    """A tensor the kernel updates in place: ``shape``, float32, on the CPU, contiguous."""
+    if tuple(tensor.shape) != tuple(shape):
+        raise ValueError(f"{label} must have shape {shape}; got {tuple(tensor.shape)}")
+    if tensor.dtype is not torch.float32 or not tensor.is_cpu:
+        raise ValueError(
+            f"{label} must be float32 on the CPU; got {tensor.dtype} on {tensor.device}"
+        )
+    if not tensor.is_contiguous():
+        raise ValueError(f"{label} must be contiguous (it is updated in place)")
+
+
 def _ptr(tensor: torch.Tensor | None) -> int:
     return 0 if tensor is None else tensor.data_ptr()
 
@@ -434,17 +446,7 @@ class LSTMDenseStep:
         if len(tensors) != 5:
             raise ValueError(f"{what} must be five tensors; got {len(tensors)}")
         for name, tensor, shape in zip(self._NAMES, tensors, self.shapes, strict=True):
-            if tensor.shape != shape:
-                raise ValueError(
-                    f"{what}: {name} must have shape {shape}; got {tuple(tensor.shape)}"
-                )
-            if tensor.dtype is not torch.float32 or not tensor.is_cpu:
-                raise ValueError(
-                    f"{what}: {name} must be float32 on the CPU; got {tensor.dtype} on "
-                    f"{tensor.device}"
-                )
-            if not tensor.is_contiguous():
-                raise ValueError(f"{what}: {name} must be contiguous (it is updated in place)")
+            _check_in_place(f"{what}: {name}", tensor, shape)
         return list(tensors)
 
     def _state(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -645,17 +647,7 @@ class LSTMStackStep:
         if len(tensors) != len(self.shapes):
             raise ValueError(f"{what} must be {len(self.shapes)} tensors; got {len(tensors)}")
         for index, (tensor, shape) in enumerate(zip(tensors, self.shapes, strict=True)):
-            if tuple(tensor.shape) != shape:
-                raise ValueError(
-                    f"{what}[{index}] must have shape {shape}; got {tuple(tensor.shape)}"
-                )
-            if tensor.dtype is not torch.float32 or not tensor.is_cpu:
-                raise ValueError(
-                    f"{what}[{index}] must be float32 on the CPU; got {tensor.dtype} on "
-                    f"{tensor.device}"
-                )
-            if not tensor.is_contiguous():
-                raise ValueError(f"{what}[{index}] must be contiguous (it is updated in place)")
+            _check_in_place(f"{what}[{index}]", tensor, shape)
         return list(tensors)
 
     def mask_shapes(self, batch: int, timesteps: int) -> list[tuple[int, ...]]:
