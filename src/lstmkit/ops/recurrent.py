@@ -199,11 +199,11 @@ def lstm(
             inputs=inputs,
             units=recurrent_kernel.shape[0],
         )
+    if path != LOOP and (recurrent_mask is not None or mask is not None):
+        raise ValueError(f"the {path} LSTM path cannot apply recurrent dropout or a mask")
     if input_mask is not None:
         inputs = inputs * input_mask.unsqueeze(1)
     if path == NATIVE:
-        if recurrent_mask is not None or mask is not None:
-            raise ValueError("the native LSTM path cannot apply recurrent dropout or a mask")
         # The kernel walks the sequence backwards itself: no flipped copy of the input.
         return native.lstm(
             inputs,
@@ -221,8 +221,6 @@ def lstm(
         inputs = inputs.flip(1)
         mask = None if mask is None else mask.flip(1)
     if path == FUSED:
-        if recurrent_mask is not None or mask is not None:
-            raise ValueError("the fused LSTM path cannot apply recurrent dropout or a mask")
         return _lstm_fused(
             inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, return_sequences
         )

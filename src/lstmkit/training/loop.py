@@ -471,15 +471,14 @@ class Trainer:
 
     def _evaluates_whole(self, y: Any) -> bool:
         """Whether evaluation may take the loss and metrics once over all batches' predictions:
-        a built-in (per-sample) loss, metrics that do not depend on the batching, one output,
-        no masks."""
+        a built-in (per-sample) loss, metrics that do not depend on the batching, one output
+        (several come as an ``Aligned`` tuple, not a tensor), no masks."""
         return (
             isinstance(y, torch.Tensor)
             and self.loss is not None
             and losses_module.is_builtin(self.loss)
             and all(metric.batch_invariant for metric in self.metrics)
             and not getattr(self.model, "_creates_mask", False)
-            and len(self.model.outputs if hasattr(self.model, "outputs") else [None]) == 1
         )
 
     def evaluate(

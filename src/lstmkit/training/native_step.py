@@ -91,12 +91,8 @@ class NativeTrainStep:
         metrics: bool,
     ) -> None:
         lstm, dense = model.layers
-        self.model = model
-        self.loss = loss
+        self._bind(model, loss, optimizer, params, metrics)
         self.lstm = lstm
-        self.optimizer = optimizer
-        self.params = params
-        self.metrics = metrics
         # The Parameters themselves: their memory is read at every step (``data_ptr``), so a
         # ``.data`` replaced or a weight loaded in place is what the next step updates.
         self.engine = native.LSTMDenseStep(
@@ -112,10 +108,36 @@ class NativeTrainStep:
         )
         self._slots = (optimizer.momentums, optimizer.velocities)
         self._zeros: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _bind(
+        self,
+        model: Any,
+        loss: losses_module.Loss,
+        optimizer: Adam,
+        params: list[torch.nn.Parameter],
+        metrics: bool,
+    ) -> None:
+        """What every native step keeps: the model, its loss and optimizer, the planned
+        weights, whether metrics read the predictions, and the per-shape caches."""
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.params = params
+        self.metrics = metrics
         self._predictions: dict[int, torch.Tensor] = {}
         self._wins: dict[tuple[int, int], bool] = {}
         #: The model's output for the last batch, ``(batch, outputs)``.
         self.prediction: torch.Tensor | None = None
+
+    def _prediction_buffer(self, batch: int, outputs: int) -> torch.Tensor:
+        """Where the kernel writes this batch's output: a new tensor when metrics may keep it,
+        else a buffer reused per batch size."""
+        if self.metrics:
+            return torch.empty(batch, outputs)
+        prediction = self._predictions.get(batch)
+        if prediction is None:
+            prediction = self._predictions[batch] = torch.empty(batch, outputs)
+        return prediction
 
     def _native_wins(self, lstms: list[LSTM], x: torch.Tensor) -> bool:
         """:func:`_native_wins` for this batch's shape, remembered per ``(batch, timesteps)``."""
@@ -158,12 +180,7 @@ class NativeTrainStep:
             optimizer.beta_2,
             optimizer.epsilon,
         )
-        if self.metrics:
-            prediction = torch.empty(batch, engine.outputs)
-        else:
-            prediction = self._predictions.get(batch)
-            if prediction is None:
-                prediction = self._predictions[batch] = torch.empty(batch, engine.outputs)
+        prediction = self._prediction_buffer(batch, engine.outputs)
         lstm = self.lstm
         final_state = None
         if lstm.stateful:
@@ -232,11 +249,7 @@ class NativeStackStep(NativeTrainStep):
         lstms: list[tuple[LSTM, Dropout | None]],
         denses: list[tuple[Dense, Dropout | None]],
     ) -> None:
-        self.model = model
-        self.loss = loss
-        self.optimizer = optimizer
-        self.params = params
-        self.metrics = metrics
+        self._bind(model, loss, optimizer, params, metrics)
         self.lstms = [layer for layer, _ in lstms]
         #: The Dropout layers that draw a mask, in the model's order.
         self.dropouts = [d for _, d in (*lstms, *denses) if d is not None]
@@ -263,9 +276,6 @@ class NativeStackStep(NativeTrainStep):
         self.engine.checked("weights", list(params))
         self._slots = (optimizer.momentums, optimizer.velocities)
         self._masks: dict[tuple[int, int], list[torch.Tensor]] = {}
-        self._predictions: dict[int, torch.Tensor] = {}
-        self._wins: dict[tuple[int, int], bool] = {}
-        self.prediction: torch.Tensor | None = None
 
     def _draw_masks(self, batch: int, timesteps: int) -> list[torch.Tensor]:
         """This batch's dropout masks, drawn into buffers kept per ``(batch, timesteps)``: an
@@ -293,12 +303,7 @@ class NativeStackStep(NativeTrainStep):
             y = y.reshape(batch, outputs).to(torch.float32)
         x, y = x.contiguous(), y.contiguous()
         masks = self._draw_masks(batch, x.shape[1])
-        if self.metrics:
-            prediction = torch.empty(batch, outputs)
-        else:
-            prediction = self._predictions.get(batch)
-            if prediction is None:
-                prediction = self._predictions[batch] = torch.empty(batch, outputs)
+        prediction = self._prediction_buffer(batch, outputs)
         optimizer.iterations += 1
         value = engine.train_step(
             x,
