@@ -244,6 +244,103 @@ inline long nonzero_columns(const float* const* a, int rows, long K) {
   return count;
 }
 
+// Four rows of a gemm_rows product: rows a0..a3 of A, c0..c3 of C, M (K, N), and the k to sum
+// over (ks[0..nk), or 0..nk when ks is null).
+struct Rows4 {
+  const float *a0, *a1, *a2, *a3;
+  float *c0, *c1, *c2, *c3;
+  const float* M;
+  long N, nk;
+  const long* ks;
+};
+
+// The column blocks of four rows for a vector type V of L lanes, always inlined into the
+// kernel that calls them, so they compile for its instruction set (AVX2 or AVX-512). Each
+// element of C sums over k in the same order whatever V is, so every kernel gives the same bits.
+// rows4_pairs: blocks of 2L columns (eight accumulators); rows4_singles: blocks of L; both
+// return the first column they did not do. rows4_scalars: the columns left.
+template <typename V>
+__attribute__((always_inline)) inline V load_v(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <typename V>
+__attribute__((always_inline)) inline void add_store_v(float* p, const V& v) {
+  const V sum = v + load_v<V>(p);
+  std::memcpy(p, &sum, sizeof(sum));
+}
+
+template <typename V>
+__attribute__((always_inline)) inline long rows4_pairs(const Rows4& q, long j) {
+  constexpr long L = sizeof(V) / sizeof(float);
+  for (; j + 2 * L <= q.N; j += 2 * L) {
+    V s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
+    for (long i = 0; i < q.nk; ++i) {
+      const long k = q.ks ? q.ks[i] : i;
+      const float v0 = q.a0[k], v1 = q.a1[k], v2 = q.a2[k], v3 = q.a3[k];
+      const V m0 = load_v<V>(q.M + k * q.N + j), m1 = load_v<V>(q.M + k * q.N + j + L);
+      s00 += v0 * m0;
+      s01 += v0 * m1;
+      s10 += v1 * m0;
+      s11 += v1 * m1;
+      s20 += v2 * m0;
+      s21 += v2 * m1;
+      s30 += v3 * m0;
+      s31 += v3 * m1;
+    }
+    add_store_v(q.c0 + j, s00);
+    add_store_v(q.c0 + j + L, s01);
+    add_store_v(q.c1 + j, s10);
+    add_store_v(q.c1 + j + L, s11);
+    add_store_v(q.c2 + j, s20);
+    add_store_v(q.c2 + j + L, s21);
+    add_store_v(q.c3 + j, s30);
+    add_store_v(q.c3 + j + L, s31);
+  }
+  return j;
+}
+
+template <typename V>
+__attribute__((always_inline)) inline long rows4_singles(const Rows4& q, long j) {
+  constexpr long L = sizeof(V) / sizeof(float);
+  for (; j + L <= q.N; j += L) {
+    V s0 = {}, s1 = {}, s2 = {}, s3 = {};
+    for (long i = 0; i < q.nk; ++i) {
+      const long k = q.ks ? q.ks[i] : i;
+      const V m = load_v<V>(q.M + k * q.N + j);
+      s0 += q.a0[k] * m;
+      s1 += q.a1[k] * m;
+      s2 += q.a2[k] * m;
+      s3 += q.a3[k] * m;
+    }
+    add_store_v(q.c0 + j, s0);
+    add_store_v(q.c1 + j, s1);
+    add_store_v(q.c2 + j, s2);
+    add_store_v(q.c3 + j, s3);
+  }
+  return j;
+}
+
+__attribute__((always_inline)) inline void rows4_scalars(const Rows4& q, long j) {
+  for (; j < q.N; ++j) {
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (long i = 0; i < q.nk; ++i) {
+      const long k = q.ks ? q.ks[i] : i;
+      const float m = q.M[k * q.N + j];
+      s0 += q.a0[k] * m;
+      s1 += q.a1[k] * m;
+      s2 += q.a2[k] * m;
+      s3 += q.a3[k] * m;
+    }
+    q.c0[j] += s0;
+    q.c1[j] += s1;
+    q.c2[j] += s2;
+    q.c3[j] += s3;
+  }
+}
+
 // C[r, :] += A[r, :] @ M for the rows r of a (rows, K) x (K, N) product, where row r of A is at
 // a_rows[r] and row r of C at c_rows[r]. Register-blocked: four rows by sixteen columns of C are
 // accumulated in registers over the whole of K, so each element of M loaded feeds four
@@ -260,61 +357,10 @@ LSTMKIT_CLONES void gemm_rows_portable(const float* const* a_rows, const float* 
     const long nk = skip_zeros ? nonzero_columns(a_rows + r, 4, K) : K;
     const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
     if (nk == 0) continue;
-    long j = 0;
-    for (; j + 16 <= N; j += 16) {
-      v8f s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
-      for (long i = 0; i < nk; ++i) {
-        const long k = ks ? ks[i] : i;
-        const float v0 = a0[k], v1 = a1[k], v2 = a2[k], v3 = a3[k];
-        const v8f m0 = load8(M + k * N + j), m1 = load8(M + k * N + j + 8);
-        s00 += v0 * m0;
-        s01 += v0 * m1;
-        s10 += v1 * m0;
-        s11 += v1 * m1;
-        s20 += v2 * m0;
-        s21 += v2 * m1;
-        s30 += v3 * m0;
-        s31 += v3 * m1;
-      }
-      add_store8(c0 + j, s00);
-      add_store8(c0 + j + 8, s01);
-      add_store8(c1 + j, s10);
-      add_store8(c1 + j + 8, s11);
-      add_store8(c2 + j, s20);
-      add_store8(c2 + j + 8, s21);
-      add_store8(c3 + j, s30);
-      add_store8(c3 + j + 8, s31);
-    }
-    for (; j + 8 <= N; j += 8) {
-      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
-      for (long i = 0; i < nk; ++i) {
-        const long k = ks ? ks[i] : i;
-        const v8f m = load8(M + k * N + j);
-        s0 += a0[k] * m;
-        s1 += a1[k] * m;
-        s2 += a2[k] * m;
-        s3 += a3[k] * m;
-      }
-      add_store8(c0 + j, s0);
-      add_store8(c1 + j, s1);
-      add_store8(c2 + j, s2);
-      add_store8(c3 + j, s3);
-    }
-    for (; j < N; ++j) {
-      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-      for (long i = 0; i < nk; ++i) {
-        const long k = ks ? ks[i] : i;
-        const float m = M[k * N + j];
-        s0 += a0[k] * m;
-        s1 += a1[k] * m;
-        s2 += a2[k] * m;
-        s3 += a3[k] * m;
-      }
-      c0[j] += s0;
-      c1[j] += s1;
-      c2[j] += s2;
-      c3[j] += s3;
-    }
+    const Rows4 q{a0, a1, a2, a3, c0, c1, c2, c3, M, N, nk, ks};
+    long j = rows4_pairs<v8f>(q, 0);
+    j = rows4_singles<v8f>(q, j);
+    rows4_scalars(q, j);
   }
   for (; r < rows; ++r) {
     const float* a = a_rows[r];
@@ -361,10 +407,8 @@ LSTMKIT_CLONES void gemm_rows_portable(const float* const* a_rows, const float* 
 #define LSTMKIT_AVX512 1
 // The same product on AVX-512 CPUs: four rows by thirty-two columns of C in eight 16-lane
 // registers (twice the columns per instruction of the portable kernel), then sixteen, then
-// eight columns, then one. Each element of C sums over k in the same order as the portable
-// kernel, with the same fused multiply-adds, so both give the same result.
+// eight columns, then one; the same column blocks as the portable kernel, so the same bits.
 typedef float v16f __attribute__((vector_size(64)));
-#define LSTMKIT_LOAD16(p) ([&] { v16f v_; std::memcpy(&v_, (p), sizeof(v_)); return v_; }())
 
 __attribute__((target("arch=x86-64-v4"))) void gemm_rows_avx512(
     const float* const* a_rows, const float* __restrict M, float* const* c_rows, long rows,
@@ -376,86 +420,14 @@ __attribute__((target("arch=x86-64-v4"))) void gemm_rows_avx512(
     const long nk = skip_zeros ? nonzero_columns(a_rows + r, 4, K) : K;
     const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
     if (nk == 0) continue;
-    long j = 0;
-    for (; j + 32 <= N; j += 32) {
-      v16f s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
-      for (long i = 0; i < nk; ++i) {
-        const long k = ks ? ks[i] : i;
-        const float v0 = a0[k], v1 = a1[k], v2 = a2[k], v3 = a3[k];
-        const v16f m0 = LSTMKIT_LOAD16(M + k * N + j), m1 = LSTMKIT_LOAD16(M + k * N + j + 16);
-        s00 += v0 * m0;
-        s01 += v0 * m1;
-        s10 += v1 * m0;
-        s11 += v1 * m1;
-        s20 += v2 * m0;
-        s21 += v2 * m1;
-        s30 += v3 * m0;
-        s31 += v3 * m1;
-      }
-      const v16f* sums[8] = {&s00, &s01, &s10, &s11, &s20, &s21, &s30, &s31};
-      float* outs[8] = {c0 + j, c0 + j + 16, c1 + j, c1 + j + 16,
-                        c2 + j, c2 + j + 16, c3 + j, c3 + j + 16};
-      for (int q = 0; q < 8; ++q) {
-        const v16f total = *sums[q] + LSTMKIT_LOAD16(outs[q]);
-        std::memcpy(outs[q], &total, sizeof(total));
-      }
-    }
-    for (; j + 16 <= N; j += 16) {
-      v16f s0 = {}, s1 = {}, s2 = {}, s3 = {};
-      for (long i = 0; i < nk; ++i) {
-        const long k = ks ? ks[i] : i;
-        const v16f m = LSTMKIT_LOAD16(M + k * N + j);
-        s0 += a0[k] * m;
-        s1 += a1[k] * m;
-        s2 += a2[k] * m;
-        s3 += a3[k] * m;
-      }
-      const v16f* sums[4] = {&s0, &s1, &s2, &s3};
-      float* outs[4] = {c0 + j, c1 + j, c2 + j, c3 + j};
-      for (int q = 0; q < 4; ++q) {
-        const v16f total = *sums[q] + LSTMKIT_LOAD16(outs[q]);
-        std::memcpy(outs[q], &total, sizeof(total));
-      }
-    }
-    for (; j + 8 <= N; j += 8) {
-      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
-      for (long i = 0; i < nk; ++i) {
-        const long k = ks ? ks[i] : i;
-        v8f m;
-        std::memcpy(&m, M + k * N + j, sizeof(m));
-        s0 += a0[k] * m;
-        s1 += a1[k] * m;
-        s2 += a2[k] * m;
-        s3 += a3[k] * m;
-      }
-      const v8f* sums[4] = {&s0, &s1, &s2, &s3};
-      float* outs[4] = {c0 + j, c1 + j, c2 + j, c3 + j};
-      for (int q = 0; q < 4; ++q) {
-        v8f total;
-        std::memcpy(&total, outs[q], sizeof(total));
-        total += *sums[q];
-        std::memcpy(outs[q], &total, sizeof(total));
-      }
-    }
-    for (; j < N; ++j) {
-      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-      for (long i = 0; i < nk; ++i) {
-        const long k = ks ? ks[i] : i;
-        const float m = M[k * N + j];
-        s0 += a0[k] * m;
-        s1 += a1[k] * m;
-        s2 += a2[k] * m;
-        s3 += a3[k] * m;
-      }
-      c0[j] += s0;
-      c1[j] += s1;
-      c2[j] += s2;
-      c3[j] += s3;
-    }
+    const Rows4 q{a0, a1, a2, a3, c0, c1, c2, c3, M, N, nk, ks};
+    long j = rows4_pairs<v16f>(q, 0);
+    j = rows4_singles<v16f>(q, j);
+    j = rows4_singles<v8f>(q, j);
+    rows4_scalars(q, j);
   }
   if (r < rows) gemm_rows_portable(a_rows + r, M, c_rows + r, rows - r, K, N, skip_zeros);
 }
-#undef LSTMKIT_LOAD16
 #endif
 
 // Whether the CPU runs the AVX-512 kernel, and whether it may (set_avx512, for tests).
