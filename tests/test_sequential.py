@@ -499,3 +499,17 @@ def test_integer_labels_with_categorical_crossentropy_get_a_hint() -> None:
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, labels, epochs=1, verbose=0)
     assert list(history.history) == ["loss", "accuracy"]
+
+
+def test_read_only_arrays_from_pandas_train_without_a_warning(recwarn):
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.linspace(0, 1, 8), "b": np.linspace(1, 0, 8)})
+    X = frame.to_numpy(dtype=np.float32).reshape(8, 1, 2)
+    X.flags.writeable = False
+    model = Sequential([LSTM(3, input_shape=(1, 2)), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X, frame["a"], epochs=1, verbose=0)
+    assert model.predict(X).shape == (8, 1)
+    assert not [w for w in recwarn if "not writable" in str(w.message)]
+    assert not X.flags.writeable  # the caller's array is left alone

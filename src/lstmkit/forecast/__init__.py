@@ -1,5 +1,6 @@
 """Forecasting a series in original units: the LSTM :class:`Forecaster` and baselines with the
-same interface (``fit``, ``predict``, ``walk_forward``, ``evaluate``, ``backtest``)."""
+same interface (``fit``, ``predict``, ``walk_forward``, ``evaluate``, ``backtest``);
+``Forecaster.save(path)`` and :func:`load_forecaster` keep a fitted one in a file."""
 
 from lstmkit.forecast.base import BaseForecaster, Series, future_index, prepare_series
 from lstmkit.forecast.baselines import (
@@ -9,6 +10,7 @@ from lstmkit.forecast.baselines import (
     infer_season,
 )
 from lstmkit.forecast.lstm import Forecaster
+from lstmkit.saving.forecaster_file import load_forecaster
 
 __all__ = [
     "BaseForecaster",
@@ -19,5 +21,6 @@ __all__ = [
     "Series",
     "future_index",
     "infer_season",
+    "load_forecaster",
     "prepare_series",
 ]

@@ -87,9 +87,12 @@ def prepare_series(
             if name not in columns:
                 raise ValueError(f"{argument} {item!r} is not a column; the columns are {columns}")
             if name not in numeric:
+                values = frame[name]
+                text = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+                row = text.index[0] if len(text) else 0
                 raise ValueError(
-                    f"{argument} column {name!r} is not numeric: it holds "
-                    f"{frame[name].iloc[0]!r} ({frame[name].dtype})"
+                    f"{argument} column {name!r} is not numeric: row {row} holds "
+                    f"{values.iloc[row]!r}"
                 )
             out.append(name)
         return out
@@ -153,7 +156,7 @@ class BaseForecaster(BaseEstimator):
     features: Any = None
     date_column: str | None = None
 
-    def _fit(self, series: Series) -> None:
+    def _fit(self, series: Series, **fit_params: Any) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define _fit(series)")
 
     def _forecast(self, history: pd.DataFrame, steps: int) -> np.ndarray:
@@ -171,10 +174,11 @@ class BaseForecaster(BaseEstimator):
             data, target=self.target, features=self.features, date_column=self.date_column
         )
 
-    def fit(self, data: Any) -> BaseForecaster:
-        """Learn from ``data`` (a DataFrame or array, rows in time order)."""
+    def fit(self, data: Any, **fit_params: Any) -> BaseForecaster:
+        """Learn from ``data`` (a DataFrame or array, rows in time order). ``fit_params`` go to
+        the forecaster's own fitting (the LSTM :class:`Forecaster` takes ``callbacks``)."""
         series = self._prepare(data)
-        self._fit(series)
+        self._fit(series, **fit_params)
         self.series_ = series
         self.n_targets_ = len(series.target)
         return self

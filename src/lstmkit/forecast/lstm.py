@@ -12,6 +12,7 @@ test span leaks into training.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,8 @@ class Forecaster(BaseForecaster):
     Fitted attributes: ``series_`` (the data seen), ``model_`` (the trained
     :class:`~lstmkit.models.Sequential`), ``history_`` (its :class:`History`), ``scaler_``
     (the fitted :class:`~lstmkit.data.SeriesScaler`, or ``None``), ``n_targets_``.
+
+    ``save(path)`` writes a fitted forecaster to one file; ``load_forecaster(path)`` reads it.
     """
 
     def __init__(
@@ -110,6 +113,16 @@ class Forecaster(BaseForecaster):
         self.log = log
         self.seed = seed
         self.verbose = verbose
+
+    def save(self, path: str | os.PathLike[str], overwrite: bool = True) -> None:
+        """Write the fitted forecaster to one file (e.g. ``forecaster.lstmkit``), atomically:
+        its parameters, the series it was fitted on, the fitted scaler and the trained network.
+        Read it back with :func:`lstmkit.forecast.load_forecaster`. Only ``scaler='minmax'``,
+        ``'standard'`` or ``None`` and optimizers and losses given by name can be saved
+        (ValueError otherwise); an unfitted forecaster raises RuntimeError."""
+        from lstmkit.saving.forecaster_file import save_forecaster
+
+        save_forecaster(self, path, overwrite=overwrite)
 
     # -- the transforms between original units and the model's space ---------------------------
 
@@ -201,7 +214,9 @@ class Forecaster(BaseForecaster):
         model.compile(optimizer=self.optimizer, loss=self.loss)
         return model
 
-    def _fit(self, series: Series) -> None:
+    def _fit(self, series: Series, callbacks: list[Any] | None = None) -> None:
+        """``callbacks``: Keras-style callbacks passed to the network's ``fit`` (a progress
+        bar, early stopping on the training loss)."""
         self._check_params()
         self.target_names_ = list(series.target)
         self.n_targets_ = len(self.target_names_)
@@ -241,6 +256,7 @@ class Forecaster(BaseForecaster):
                 batch_size=min(self.batch_size, len(X)),
                 verbose=self.verbose,
                 shuffle=True,
+                callbacks=callbacks,
             )
 
     def _predict_windows(self, windows: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Saving and loading: ``model.save(path)``, :func:`load_model`, weights alone, and Keras files.
+"""Saving and loading: ``model.save(path)``, :func:`load_model`, weights alone, Keras files,
+and fitted forecasters (``forecaster.save(path)``, :func:`load_forecaster`).
 
 lstmkit's files are zip archives of JSON and safetensors written atomically; loading parses them
 and never executes code from them (no pickle, no imports of names found in a file). See
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lstmkit.saving.files import atomic_write
+from lstmkit.saving.forecaster_file import load_forecaster, save_forecaster
 from lstmkit.saving.model_file import (
     FORMAT_VERSION,
     ModelFileError,
@@ -23,9 +25,11 @@ __all__ = [
     "FORMAT_VERSION",
     "ModelFileError",
     "atomic_write",
+    "load_forecaster",
     "load_keras_model",
     "load_model",
     "load_weights",
+    "save_forecaster",
     "save_model",
     "save_weights",
 ]

@@ -13,6 +13,11 @@ Members (all stored uncompressed, in this order)::
                           the training stream "rng/training" and the private streams of
                           layers given a seed "rng/<layer index>[/<inner layer>]"
 
+Other archives reuse this layout and code (:func:`model_members`, :func:`write_archive`,
+:func:`model_from_members`): a fitted Forecaster (:mod:`lstmkit.saving.forecaster_file`) is this
+file with ``"format": "lstmkit-forecaster"`` and two more members. Each loader refuses the
+others' files, naming the function that loads them (:data:`FORMATS`).
+
 A function of the user's (a custom loss, metric or activation) appears in the JSON as
 ``{"__custom__": "<its name>"}`` and comes back only from ``custom_objects``; class names are
 looked up in lstmkit's own tables. Nothing in a file is imported, evaluated or unpickled.
@@ -63,8 +68,22 @@ MAX_JSON_BYTES = 16 * 2**20
 _REQUIRED = ("lstmkit.json", "model.json", "weights.safetensors")
 _OPTIONAL = ("compile.json", "state.json", "state.safetensors")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-_DTYPES = {"F32": (torch.float32, 4), "U8": (torch.uint8, 1), "I64": (torch.int64, 8)}
+_DTYPES = {
+    "F32": (torch.float32, 4),
+    "F64": (torch.float64, 8),
+    "U8": (torch.uint8, 1),
+    "I64": (torch.int64, 8),
+}
 _CUSTOM = "__custom__"
+#: lstmkit's archive formats: the file's noun, what it holds, and the function that loads it.
+FORMATS = {
+    FORMAT: ("model", "a model", "lstmkit.models.load_model(path)"),
+    "lstmkit-forecaster": (
+        "forecaster",
+        "a fitted Forecaster",
+        "lstmkit.forecast.load_forecaster(path) (its network is the .model_ of what that returns)",
+    ),
+}
 
 
 class ModelFileError(ValueError):
@@ -230,33 +249,26 @@ def _zip_member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data)
 
 
-def save_model(
-    model: Any,
-    path: str | os.PathLike[str],
-    *,
-    overwrite: bool = True,
-    include_optimizer: bool = True,
-) -> None:
-    """Write ``model`` (architecture, weights, compile configuration, optimizer state and the
-    training stream) to ``path`` atomically. ``.h5``/``.keras`` names are refused with a message
-    (see :func:`~lstmkit.saving.files.check_lstmkit_path`)."""
+def archive_header(format: str, version: int) -> tuple[str, bytes]:
+    """The ``lstmkit.json`` member naming an archive's format and version."""
     from lstmkit import __version__
 
-    path = check_lstmkit_path(path)
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    return (
+        "lstmkit.json",
+        _dumps({"format": format, "format_version": version, "lstmkit_version": __version__}),
+    )
+
+
+def model_members(model: Any, *, include_optimizer: bool = True) -> list[tuple[str, bytes]]:
+    """A built model's members, ``(name, bytes)`` in order (all but ``lstmkit.json``):
+    ``model.json``, ``weights.safetensors`` and, when compiled, ``compile.json`` and the
+    training state. Raises ValueError for a model that has not been built."""
     if not model.layers or model.input_shape is None:
         raise ValueError(
             f"{model.name} has not been built, so it has no weights to save: give the first "
             "layer input_shape=... or call build() or fit() first"
         )
     members: list[tuple[str, bytes]] = [
-        (
-            "lstmkit.json",
-            _dumps(
-                {"format": FORMAT, "format_version": FORMAT_VERSION, "lstmkit_version": __version__}
-            ),
-        ),
         ("model.json", _dumps(_model_config(model))),
         ("weights.safetensors", _tensor_bytes(_weight_entries(model), {"format": FORMAT})),
     ]
@@ -274,6 +286,11 @@ def save_model(
             state = {"optimizer": numbers, "epochs_done": trainer.epochs_done}
             members.append(("state.json", _dumps(_to_json(state, "state"))))
             members.append(("state.safetensors", _tensor_bytes(state_tensors, {"format": FORMAT})))
+    return members
+
+
+def write_archive(path: str, members: list[tuple[str, bytes]]) -> None:
+    """Write ``members`` as one zip of stored (uncompressed) members to ``path``, atomically."""
 
     def write(file: BinaryIO) -> None:
         with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -281,6 +298,23 @@ def save_model(
                 _zip_member(archive, name, data)
 
     atomic_write(path, write)
+
+
+def save_model(
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = True,
+    include_optimizer: bool = True,
+) -> None:
+    """Write ``model`` (architecture, weights, compile configuration, optimizer state and the
+    training stream) to ``path`` atomically. ``.h5``/``.keras`` names are refused with a message
+    (see :func:`~lstmkit.saving.files.check_lstmkit_path`)."""
+    path = check_lstmkit_path(path)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    members = model_members(model, include_optimizer=include_optimizer)
+    write_archive(path, [archive_header(FORMAT, FORMAT_VERSION), *members])
 
 
 def _tensor_bytes(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> bytes:
@@ -339,50 +373,115 @@ def _refuse_keras(path: str, data: bytes, names: list[str] | None = None) -> Non
         )
 
 
-def _open_archive(path: str, data: bytes) -> dict[str, bytes]:
-    """The members of an lstmkit archive, after checking its structure."""
+def _open_archive(
+    path: str,
+    data: bytes,
+    *,
+    format: str = FORMAT,
+    required: tuple[str, ...] = _REQUIRED,
+    optional: tuple[str, ...] = _OPTIONAL,
+) -> dict[str, bytes]:
+    """The members of an lstmkit archive of ``format``, after checking its structure: members
+    named ``required`` and ``optional`` only, each stored, unencrypted and within limits. An
+    archive of another of lstmkit's formats is refused with the function that loads it."""
+    noun = FORMATS[format][0]
     _refuse_keras(path, data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        EOFError,
+        NotImplementedError,  # a corrupted "version needed to extract"
+    ) as error:
         raise ModelFileError(
-            path, f"not an lstmkit model file (not a readable zip archive: {error})"
+            path, f"not an lstmkit {noun} file (not a readable zip archive: {error})"
         ) from None
     with archive:
         infos = archive.infolist()
         names = [info.filename for info in infos]
         _refuse_keras(path, data, names)
         _expect(len(set(names)) == len(names), path, "the archive lists a member twice")
-        missing = [name for name in _REQUIRED if name not in names]
-        _expect(not missing, path, f"not an lstmkit model file: missing {missing}")
-        unknown = sorted(set(names) - set(_REQUIRED) - set(_OPTIONAL))
+        if "lstmkit.json" in names:
+            info = infos[names.index("lstmkit.json")]
+            _refuse_other_format(path, _read_member(archive, info, path, len(data)), format)
+        missing = [name for name in required if name not in names]
+        _expect(not missing, path, f"not an lstmkit {noun} file: missing {missing}")
+        unknown = sorted(set(names) - set(required) - set(optional))
         _expect(not unknown, path, f"unexpected members in the archive: {unknown[:5]}")
-        members: dict[str, bytes] = {}
-        for info in infos:
-            name = info.filename
-            _expect(
-                info.compress_type == zipfile.ZIP_STORED,
-                path,
-                f"{name} is compressed; lstmkit stores members uncompressed (a tampered file?)",
-            )
-            _expect(not info.flag_bits & 0x1, path, f"{name} is encrypted")
-            _expect(
-                info.file_size == info.compress_size and info.file_size <= len(data),
-                path,
-                f"{name} declares {info.file_size:,} bytes in a {len(data):,}-byte file",
-            )
-            if name.endswith(".json"):
-                _expect(
-                    info.file_size <= MAX_JSON_BYTES,
-                    path,
-                    f"{name} has {info.file_size:,} bytes, more than the "
-                    f"{MAX_JSON_BYTES:,} a configuration may have",
-                )
-            try:
-                members[name] = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as error:
-                raise ModelFileError(path, f"{name} is corrupted or truncated ({error})") from None
-    return members
+        return {info.filename: _read_member(archive, info, path, len(data)) for info in infos}
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, size: int) -> bytes:
+    """One member's bytes, once its header says it is stored, unencrypted and within limits."""
+    name = info.filename
+    _expect(
+        info.compress_type == zipfile.ZIP_STORED,
+        path,
+        f"{name} is compressed; lstmkit stores members uncompressed (a tampered file?)",
+    )
+    _expect(not info.flag_bits & 0x1, path, f"{name} is encrypted")
+    _expect(
+        info.file_size == info.compress_size and info.file_size <= size,
+        path,
+        f"{name} declares {info.file_size:,} bytes in a {size:,}-byte file",
+    )
+    if name.endswith(".json"):
+        _expect(
+            info.file_size <= MAX_JSON_BYTES,
+            path,
+            f"{name} has {info.file_size:,} bytes, more than the "
+            f"{MAX_JSON_BYTES:,} a configuration may have",
+        )
+    try:
+        return archive.read(info)
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as error:
+        raise ModelFileError(path, f"{name} is corrupted or truncated ({error})") from None
+
+
+def _refuse_other_format(path: str, header: bytes, format: str) -> None:
+    """Refuse an archive whose ``lstmkit.json`` names another of lstmkit's formats, saying
+    which function loads it. An unreadable or unknown header is left to :func:`check_format`."""
+    try:
+        meta = json.loads(header.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
+        return
+    other = meta.get("format") if isinstance(meta, dict) else None
+    if isinstance(other, str) and other != format and other in FORMATS:
+        _, holds, loader = FORMATS[other]
+        raise ModelFileError(
+            path, f"it holds {holds}, not {FORMATS[format][1]}; load it with {loader}"
+        )
+
+
+def check_format(members: dict[str, bytes], path: str, format: str, version: int) -> None:
+    """Check that ``lstmkit.json`` names ``format`` at a version up to ``version``."""
+    meta = _loads(members["lstmkit.json"], path, "lstmkit.json")
+    _expect(
+        isinstance(meta, dict) and meta.get("format") == format,
+        path,
+        f"not an lstmkit {FORMATS[format][0]} file (lstmkit.json does not name the format)",
+    )
+    found = meta.get("format_version")
+    _expect(
+        isinstance(found, int) and not isinstance(found, bool) and found >= 1,
+        path,
+        f"unknown format_version {found!r}",
+    )
+    _expect(
+        found <= version,
+        path,
+        f"it was written in format version {found} by lstmkit {meta.get('lstmkit_version')}; "
+        f"this lstmkit reads up to version {version}: upgrade lstmkit",
+    )
 
 
 def _check_header(
@@ -566,43 +665,16 @@ def _restore_state(model: Any, members: dict[str, bytes], path: str) -> None:
     trainer.epochs_done = state["epochs_done"]
 
 
-def load_model(
-    path: str | os.PathLike[str],
+def model_from_members(
+    members: dict[str, bytes],
+    path: str,
     custom_objects: dict[str, Any] | None = None,
     compile: bool = True,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Any:
-    """The model saved at ``path``, with its weights, compiled as it was saved (unless
-    ``compile=False``) and with the optimizer's state and the training stream restored, so that
-    ``fit(..., initial_epoch=model.epochs_done)`` continues exactly where the saved run was.
-
-    ``custom_objects`` maps the names of your own functions and classes (a custom loss, metric,
-    activation or Layer subclass) to the objects. Raises :class:`ModelFileError` for a file that
-    is not a valid lstmkit model, with the reason.
-    """
-    path = os.fspath(path)
+    """The model held by the already opened and format-checked ``members`` of an archive
+    (``model.json``, ``weights.safetensors`` and the optional compile and state members), every
+    tensor checked against the architecture before it is assigned."""
     custom_objects = dict(custom_objects or {})
-    data = _read_file(path, max_bytes)
-    members = _open_archive(path, data)
-    meta = _loads(members["lstmkit.json"], path, "lstmkit.json")
-    _expect(
-        isinstance(meta, dict) and meta.get("format") == FORMAT,
-        path,
-        "not an lstmkit model file (lstmkit.json does not name the format)",
-    )
-    version = meta.get("format_version")
-    _expect(
-        isinstance(version, int) and not isinstance(version, bool) and version >= 1,
-        path,
-        f"unknown format_version {version!r}",
-    )
-    _expect(
-        version <= FORMAT_VERSION,
-        path,
-        f"it was written in format version {version} by lstmkit {meta.get('lstmkit_version')}; "
-        f"this lstmkit reads up to version {FORMAT_VERSION}: upgrade lstmkit",
-    )
     _expect(
         ("state.json" in members) == ("state.safetensors" in members),
         path,
@@ -625,6 +697,29 @@ def load_model(
             if "state.json" in members:
                 _restore_state(model, members, path)
     return model
+
+
+def load_model(
+    path: str | os.PathLike[str],
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Any:
+    """The model saved at ``path``, with its weights, compiled as it was saved (unless
+    ``compile=False``) and with the optimizer's state and the training stream restored, so that
+    ``fit(..., initial_epoch=model.epochs_done)`` continues exactly where the saved run was.
+
+    ``custom_objects`` maps the names of your own functions and classes (a custom loss, metric,
+    activation or Layer subclass) to the objects. Raises :class:`ModelFileError` for a file that
+    is not a valid lstmkit model, with the reason (a saved Forecaster included: it names
+    :func:`lstmkit.forecast.load_forecaster`).
+    """
+    path = os.fspath(path)
+    data = _read_file(path, max_bytes)
+    members = _open_archive(path, data)
+    check_format(members, path, FORMAT, FORMAT_VERSION)
+    return model_from_members(members, path, custom_objects, compile)
 
 
 def load_weights(

@@ -49,6 +49,9 @@ def _as_float_array(data: Any, argument: str) -> np.ndarray:
             f"{argument} must be numeric (convertible to float32); "
             f"got data of dtype {kind}: {error}"
         ) from None
+    if not array.flags.writeable:
+        # pandas 3 hands out read-only views; torch.from_numpy would warn on every call.
+        array = array.copy()
     if array.ndim == 0:
         raise ValueError(f"{argument} must be an array of samples; got a scalar {array.item()!r}")
     if array.shape[0] == 0:
