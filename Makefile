@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/lifecycle.py
+	$(VENV)/bin/lstmkit demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples

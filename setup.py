@@ -7,7 +7,7 @@ on without it and lstmkit uses its PyTorch paths (``lstmkit.ops.native.available
 
 from __future__ import annotations
 
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import CCompilerError, CompileError, ExecError, PlatformError
 
@@ -26,6 +26,8 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
+    # src/lstmkit and its subpackages, plus examples/ as lstmkit.examples (see pyproject.toml).
+    packages=[*find_packages("src"), "lstmkit.examples"],
     ext_modules=[
         Extension(
             "lstmkit._native._lstm",

@@ -4,17 +4,39 @@ Sequences of 3 to 10 values in (0, 1) are labelled by whether their mean is abov
 padded to one length with ``pad_sequences``; ``Masking`` tells the LSTM to skip the padding, so
 the prediction for a sequence does not depend on how much padding surrounds it.
 
-Run it with ``python examples/masked_lengths.py``.
+Trained on 1500 sequences for 25 epochs, it prints the accuracy on 1,000 fresh sequences (expect
+about 0.95) and the largest change of a prediction when 5 more padding steps are added (expect
+0: the masked steps are skipped, not merely small). Writes ``history.png`` (loss and accuracy
+curves). ``--quick`` trains 2 epochs.
 """
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from lstmkit.data.sequences import pad_sequences
 from lstmkit.layers import LSTM, Dense, Masking
 from lstmkit.models import Sequential
+from lstmkit.plotting import plot_history
 from lstmkit.utils import set_random_seed
+
+NAME = "masked-lengths"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="2 epochs: seconds, same code")
+    parser.add_argument(
+        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    return parser.parse_args(argv)
 
 
 def variable_length_data(n: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -28,25 +50,36 @@ def padded(sequences: list[np.ndarray], maxlen: int) -> np.ndarray:
     return pad_sequences(sequences, maxlen=maxlen, dtype="float32")[..., None]
 
 
-def main(epochs: int = 25) -> tuple[float, float]:
-    """Train; return the accuracy on fresh data and the largest change of a prediction when 5
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Train; report the accuracy on fresh data and the largest change of a prediction when 5
     more padding steps are added."""
-    set_random_seed(0)
-    sequences, labels = variable_length_data(1500, seed=0)
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    epochs = 2 if args.quick else 25
+    set_random_seed(args.seed)
+    sequences, labels = variable_length_data(1500, seed=args.seed)
     model = Sequential(
         [Masking(0.0, input_shape=(None, 1)), LSTM(16), Dense(1, activation="sigmoid")]
     )
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     model.summary()
-    model.fit(padded(sequences, 10), labels, epochs=epochs, batch_size=32, verbose=0)
-    fresh, fresh_labels = variable_length_data(1000, seed=1)
+    history = model.fit(padded(sequences, 10), labels, epochs=epochs, batch_size=32, verbose=0)
+    fresh, fresh_labels = variable_length_data(1000, seed=args.seed + 1)
     _, accuracy = model.evaluate(padded(fresh, 10), fresh_labels, verbose=0)
     change = float(
         np.abs(model.predict(padded(fresh, 10)) - model.predict(padded(fresh, 15))).max()
     )
     print(f"accuracy on 1,000 fresh sequences: {accuracy:.3f}")
     print(f"largest change of a prediction with 5 more padding steps: {change:.2e}")
-    return accuracy, change
+    files = [str(args.out / "history.png")]
+    plot_history(
+        history,
+        metrics=("loss", "accuracy"),
+        path=files[0],
+        title="Variable-length sequences, padded and masked",
+    )
+    print(f"wrote {files[0]}")
+    return {"epochs": epochs, "accuracy": float(accuracy), "padding_change": change, "files": files}
 
 
 if __name__ == "__main__":

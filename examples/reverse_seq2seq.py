@@ -5,18 +5,39 @@ Training uses teacher forcing: the decoder reads the target shifted by one (star
 from the same layers: the encoder gives the states, the decoder produces one token at a time
 from its own previous output.
 
-Run it with ``python examples/reverse_seq2seq.py``.
+Trained on 4000 sequences of 4 tokens for 20 epochs, it prints three fresh sequences with their
+greedy decodings and the token accuracy on 1,000 fresh sequences: expect 1.000. Writes
+``history.png`` (training loss and accuracy, teacher-forced). ``--quick`` trains 1 epoch on 256
+sequences.
 """
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from lstmkit.layers import LSTM, Dense, Input, TimeDistributed
 from lstmkit.models import Model
+from lstmkit.plotting import plot_history
 from lstmkit.utils import set_random_seed, to_categorical
 
+NAME = "reverse-seq2seq"
 VOCAB, STEPS, UNITS = 10, 4, 48  # tokens 1..9; 0 starts the decoder
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="1 epoch, 256 samples: seconds")
+    parser.add_argument(
+        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    return parser.parse_args(argv)
 
 
 def reverse_data(n: int, seed: int):
@@ -30,9 +51,12 @@ def reverse_data(n: int, seed: int):
     return one_hot(source), one_hot(decoder_input), one_hot(target), target
 
 
-def main(epochs: int = 20, samples: int = 4000) -> float:
-    """Train, decode fresh sequences greedily, and return the token accuracy."""
-    set_random_seed(0)
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Train, decode fresh sequences greedily, and report the token accuracy."""
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    epochs, samples = (1, 256) if args.quick else (20, 4000)
+    set_random_seed(args.seed)
     encoder_inputs = Input(shape=(STEPS, VOCAB), name="source")
     _, h, c = LSTM(UNITS, return_state=True, name="encoder")(encoder_inputs)
     decoder_inputs = Input(shape=(None, VOCAB), name="shifted_target")
@@ -42,8 +66,8 @@ def main(epochs: int = 20, samples: int = 4000) -> float:
     model = Model([encoder_inputs, decoder_inputs], decoder_dense(sequence))
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     model.summary()
-    source, decoder_input, target, _ = reverse_data(samples, seed=0)
-    model.fit([source, decoder_input], target, epochs=epochs, batch_size=64, verbose=0)
+    source, decoder_input, target, _ = reverse_data(samples, seed=args.seed)
+    history = model.fit([source, decoder_input], target, epochs=epochs, batch_size=64, verbose=0)
 
     # Inference: the same layers, wired for one step at a time.
     encoder = Model(encoder_inputs, [h, c])
@@ -51,7 +75,7 @@ def main(epochs: int = 20, samples: int = 4000) -> float:
     step, step_h, step_c = decoder_lstm(decoder_inputs, initial_state=[state_h, state_c])
     decoder = Model([decoder_inputs, state_h, state_c], [decoder_dense(step), step_h, step_c])
 
-    fresh, _, _, expected = reverse_data(1000, seed=1)
+    fresh, _, _, expected = reverse_data(1000, seed=args.seed + 1)
     h_value, c_value = encoder.predict(fresh)
     token = to_categorical(np.zeros(len(fresh), int), VOCAB)[:, None]
     decoded = []
@@ -65,7 +89,15 @@ def main(epochs: int = 20, samples: int = 4000) -> float:
         print(f"{fresh[row].argmax(-1)} -> {predicted[row]} (expected {expected[row]})")
     accuracy = float((predicted == expected).mean())
     print(f"token accuracy on 1,000 fresh sequences: {accuracy:.3f}")
-    return accuracy
+    files = [str(args.out / "history.png")]
+    plot_history(
+        history,
+        metrics=("loss", "accuracy"),
+        path=files[0],
+        title="Reversing sequences (teacher-forced training)",
+    )
+    print(f"wrote {files[0]}")
+    return {"epochs": epochs, "samples": samples, "accuracy": accuracy, "files": files}
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ screen needed); given ``path=``, each is also written as a PNG, atomically."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,27 +12,21 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from lstmkit.saving.files import atomic_write
+
 __all__ = ["plot_forecast", "plot_history", "plot_predictions", "save_png"]
 
 
 def save_png(figure: Figure, path: str | os.PathLike[str]) -> Path:
-    """Write ``figure`` as a PNG at ``path`` atomically: a temporary file in the same folder,
-    flushed to disk, then renamed over ``path``; nothing is left behind if writing fails."""
+    """Write ``figure`` as a PNG at ``path`` atomically (:func:`~lstmkit.saving.files.atomic_write`:
+    a temporary file in the same folder, flushed to disk, then renamed over ``path``); nothing
+    is left behind if writing fails."""
     target = Path(path)
     if not target.parent.is_dir():
         raise FileNotFoundError(
             f"cannot save the plot: folder {str(target.parent)!r} does not exist"
         )
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            FigureCanvasAgg(figure).print_png(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(target, FigureCanvasAgg(figure).print_png)
     return target
 
 

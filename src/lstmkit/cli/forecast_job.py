@@ -1,0 +1,415 @@
+"""``lstmkit forecast`` and ``lstmkit predict``: a CSV in, forecasts in original units out.
+
+The forecast job, in order: read and check the CSV; split off the last ``--test`` rows; fit the
+LSTM :class:`~lstmkit.forecast.Forecaster` on the rest; score it and the baselines (naive,
+seasonal naive, SARIMAX when asked) on the held-out rows in two ways — one step ahead through
+the test span (each forecast from every observation before it) and ``--horizon`` steps ahead
+from the end of the training part, as a real forecast would be made; forecast ``--horizon``
+steps past the end of the data; write everything into the output folder at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from lstmkit.cli.report import MODEL_LABELS, render_report
+from lstmkit.data.scores import mae, mape, r2, rmse
+from lstmkit.forecast import (
+    BaseForecaster,
+    Forecaster,
+    NaiveForecaster,
+    SARIMAXForecaster,
+    SeasonalNaiveForecaster,
+    Series,
+    infer_season,
+    prepare_series,
+)
+from lstmkit.plotting import plot_history, save_png
+
+__all__ = [
+    "ForecastSettings",
+    "parse_test_size",
+    "read_csv",
+    "run_forecast",
+    "run_predict",
+]
+
+MODEL_FILE = "forecaster.lstmkit"
+
+
+@dataclass
+class ForecastSettings:
+    """Everything ``lstmkit forecast`` needs; ``command`` is the command line that reproduces
+    the run, every option spelled out."""
+
+    data: str
+    target: str | None
+    features: list[str] = field(default_factory=list)
+    date_column: str | None = None
+    look_back: int = 12
+    horizon: int = 12
+    test: str = "0.2"
+    epochs: int = 200
+    units: int = 50
+    layers: int = 1
+    seed: int = 0
+    season: int | None = None
+    sarimax: bool = False
+    log: bool = False
+    out: str = "lstmkit-forecast"
+    command: str = ""
+    title: str | None = None
+
+
+def read_csv(path: str, argument: str = "DATA") -> pd.DataFrame:
+    """The CSV at ``path`` as a DataFrame; a clear error for a missing, empty or unreadable
+    file (``argument`` names it in messages)."""
+    file = Path(path)
+    if not file.exists():
+        raise ValueError(f"{argument}: no such file: {path!r}")
+    if file.is_dir():
+        raise ValueError(f"{argument}: {path!r} is a folder, not a CSV file")
+    try:
+        frame = pd.read_csv(file)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{argument}: {path!r} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{argument}: {path!r} is not a readable CSV file ({first})") from None
+    if frame.empty:
+        raise ValueError(f"{argument}: {path!r} has a header but no rows")
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
+    return frame.drop(columns=unnamed)
+
+
+def parse_test_size(text: str, rows: int) -> int:
+    """``--test``: a row count (``24``) or a fraction of the rows (``0.2``) → rows held out."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = None
+    if count is not None:
+        if count < 1:
+            raise ValueError(f"--test must hold out at least 1 row; got {text!r}")
+        return count
+    try:
+        fraction = float(text)
+    except ValueError:
+        raise ValueError(
+            f"--test must be a number of rows (24) or a fraction (0.2); got {text!r}"
+        ) from None
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"--test as a fraction must lie between 0 and 1; got {text!r}")
+    return max(1, round(fraction * rows))
+
+
+def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+    """RMSE, MAE, MAPE (percent) and R² in original units; ``None`` where undefined (MAPE with
+    a zero actual value, R² of a single value)."""
+    scores: dict[str, float | None] = {
+        "rmse": rmse(actual, predicted),
+        "mae": mae(actual, predicted),
+        "mape": None if np.any(actual == 0) else mape(actual, predicted),
+        "r2": r2(actual, predicted) if len(actual) > 1 else None,
+    }
+    return {k: None if v is not None and not math.isfinite(v) else v for k, v in scores.items()}
+
+
+def _check_rows(series: Series, settings: ForecastSettings, n_test: int) -> None:
+    rows = len(series.frame)
+    needed_train = settings.look_back + settings.horizon + 1  # one row is lost to differencing
+    if n_test >= rows or rows - n_test < needed_train:
+        raise ValueError(
+            f"too few rows: {settings.data!r} has {rows}; --look-back {settings.look_back} and "
+            f"--horizon {settings.horizon} need {needed_train} training rows, and --test holds "
+            f"out {n_test} (needed: {needed_train + n_test})"
+        )
+
+
+def _positive(name: str, value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value}")
+
+
+def _baselines(
+    series: Series, settings: ForecastSettings, n_train: int
+) -> tuple[dict[str, BaseForecaster], dict[str, str]]:
+    """The baseline forecasters to fit, and why any were left out."""
+    common = {"target": series.target[0], "date_column": series.date_column}
+    models: dict[str, BaseForecaster] = {"naive": NaiveForecaster(**common)}
+    skipped: dict[str, str] = {}
+    season = settings.season if settings.season is not None else infer_season(series.freq)
+    if season is None:
+        skipped["seasonal_naive"] = (
+            "no season: the data has no dated index of a known frequency (give --season N)"
+        )
+    elif season > n_train:
+        skipped["seasonal_naive"] = f"the season ({season}) is longer than the training part"
+    else:
+        models["seasonal_naive"] = SeasonalNaiveForecaster(season=season, **common)
+    if settings.sarimax:
+        seasonal = (0, 1, 1, season) if season and 2 * season < n_train else (0, 0, 0, 0)
+        models["sarimax"] = SARIMAXForecaster(
+            order=(1, 1, 1), seasonal_order=seasonal, log=settings.log, **common
+        )
+    return models, skipped
+
+
+def _summary(series: Series, n_train: int, path: str) -> dict[str, Any]:
+    frame, target = series.frame, series.target[0]
+    index = frame.index
+
+    def when(position: int) -> str:
+        value = index[position]
+        return value.strftime("%Y-%m-%d") if isinstance(value, pd.Timestamp) else str(value)
+
+    def stats(values: pd.Series) -> dict[str, float]:
+        return {
+            "min": float(values.min()),
+            "mean": float(values.mean()),
+            "max": float(values.max()),
+            "std": float(values.std()) if len(values) > 1 else 0.0,
+        }
+
+    return {
+        "file": path,
+        "rows": len(frame),
+        "target": target,
+        "features": list(series.features),
+        "date_column": series.date_column,
+        "frequency": series.freq,
+        "first": when(0),
+        "last": when(len(frame) - 1),
+        "train": {"rows": n_train, "first": when(0), "last": when(n_train - 1)},
+        "test": {"rows": len(frame) - n_train, "first": when(n_train), "last": when(-1)},
+        "target_train": stats(frame[target].iloc[:n_train]),
+        "target_test": stats(frame[target].iloc[n_train:]),
+    }
+
+
+def _forecast_figure(
+    series: Series, n_train: int, one_step: np.ndarray, future: pd.DataFrame, title: str
+) -> Figure:
+    target = series.target[0]
+    values = series.frame[target]
+    figure = Figure(figsize=(9, 4.2))
+    axes = figure.add_subplot()
+    axes.plot(values.index[:n_train], values.iloc[:n_train], label="training data", color="C0")
+    axes.plot(values.index[n_train:], values.iloc[n_train:], label="held-out data", color="C1")
+    axes.plot(
+        values.index[n_train:],
+        one_step,
+        label="LSTM, one step ahead",
+        color="C2",
+        linestyle=":",
+    )
+    axes.plot(future.index, future[target], label="LSTM forecast", color="C3")
+    axes.axvline(values.index[n_train], color="grey", linestyle="--", linewidth=1)
+    axes.set_ylabel(target)
+    axes.set_title(title)
+    axes.legend()
+    figure.autofmt_xdate()
+    return figure
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _index_column(series: Series) -> str:
+    return series.date_column or "step"
+
+
+def _frame_for_csv(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    out = frame.copy()
+    if isinstance(out.index, pd.DatetimeIndex):
+        out.index = out.index.strftime("%Y-%m-%d")
+    out.index.name = name
+    return out
+
+
+def run_forecast(
+    settings: ForecastSettings,
+    reporter: Any,
+    out: Path,
+    command: Callable[[ForecastSettings], str] | None = None,
+) -> dict[str, Any]:
+    """Run the forecast job and write its files into ``out`` (an empty staging folder).
+
+    ``reporter``: a :class:`~lstmkit.cli.progress.Reporter`. ``command``: makes the command
+    line that reproduces the run from the settings once the target and date column are known.
+    Returns what ``metrics.json`` holds."""
+    for name in ("look_back", "horizon", "epochs", "units", "layers"):
+        _positive(f"--{name.replace('_', '-')}", getattr(settings, name))
+    if settings.season is not None:
+        _positive("--season", settings.season)
+    raw = read_csv(settings.data)
+    series = prepare_series(
+        raw,
+        target=settings.target,
+        features=settings.features or None,
+        date_column=settings.date_column,
+    )
+    settings = replace(settings, target=series.target[0], date_column=series.date_column)
+    if command is not None:
+        settings.command = command(settings)
+    rows = len(series.frame)
+    n_test = parse_test_size(settings.test, rows)
+    _check_rows(series, settings, n_test)
+    n_train = rows - n_test
+    data = raw.reset_index(drop=True)
+    train, test = data.iloc[:n_train], data.iloc[n_train:]
+    target = series.target[0]
+    actual = series.frame[target].to_numpy()[n_train:]
+    steps = min(settings.horizon, n_test)
+    reporter.say(
+        f"{settings.data}: {rows} rows of {target!r}"
+        + (f" with features {series.features}" if series.features else "")
+        + f"; training on {n_train}, holding out {n_test}"
+    )
+
+    lstm = Forecaster(
+        look_back=settings.look_back,
+        horizon=settings.horizon,
+        target=target,
+        features=list(series.features) or None,
+        date_column=series.date_column,
+        units=settings.units,
+        layers=settings.layers,
+        epochs=settings.epochs,
+        log=settings.log,
+        seed=settings.seed,
+    )
+    started = time.perf_counter()
+    lstm.fit(train, callbacks=reporter.callbacks(f"LSTM {settings.epochs} epochs"))
+    seconds = time.perf_counter() - started
+    reporter.say(f"trained the LSTM in {seconds:.1f} s")
+
+    models: dict[str, BaseForecaster] = {"lstm": lstm}
+    baselines, skipped = _baselines(series, settings, n_train)
+    for name, model in baselines.items():
+        reporter.say(f"fitting the {MODEL_LABELS[name]} baseline")
+        model.fit(train)
+        models[name] = model
+
+    results: dict[str, dict[str, Any]] = {}
+    one_step: dict[str, np.ndarray] = {}
+    for name, model in models.items():
+        one_step[name] = np.asarray(model.walk_forward(test), dtype=np.float64)
+        ahead = np.asarray(model.predict(steps=steps), dtype=np.float64)
+        results[name] = {
+            "one_step": _scores(actual, one_step[name]),
+            "multi_step": _scores(actual[:steps], ahead),
+        }
+    best = min(results, key=lambda name: results[name]["one_step"]["rmse"])
+    future = lstm.predict_frame(steps=settings.horizon, data=data)
+
+    index_name = _index_column(series)
+    _frame_for_csv(future, index_name).to_csv(out / "forecast.csv")
+    predictions = pd.DataFrame(
+        {"actual": actual, **{name: values for name, values in one_step.items()}},
+        index=series.frame.index[n_train:],
+    )
+    _frame_for_csv(predictions, index_name).to_csv(out / "test_predictions.csv")
+    title = settings.title or f"{target}: LSTM forecast"
+    plot_history(lstm.history_, path=out / "loss.png", title="LSTM training loss (scaled units)")
+    save_png(
+        _forecast_figure(series, n_train, one_step["lstm"], future, title), out / "forecast.png"
+    )
+    lstm.save(out / MODEL_FILE)
+
+    history = lstm.history_.history
+    metrics = _json_ready(
+        {
+            "command": settings.command,
+            "data": _summary(series, n_train, settings.data),
+            "settings": {
+                "look_back": settings.look_back,
+                "horizon": settings.horizon,
+                "test_rows": n_test,
+                "epochs": settings.epochs,
+                "units": settings.units,
+                "layers": settings.layers,
+                "seed": settings.seed,
+                "log": settings.log,
+                "difference": lstm.difference,
+                "scaler": lstm.scaler,
+            },
+            "evaluation": {
+                "one_step": (
+                    f"one step ahead through the {n_test} held-out rows, each forecast from "
+                    "every observation before it (no refitting)"
+                ),
+                "multi_step": (
+                    f"{steps} steps ahead from the end of the training part, as one forecast"
+                ),
+                "units": f"original units of {target!r}; mape in percent",
+            },
+            "models": results,
+            "skipped": skipped,
+            "best_one_step": best,
+            "training": {
+                "seconds": seconds,
+                "epochs": len(history.get("loss", [])),
+                "final_loss": history["loss"][-1] if history.get("loss") else None,
+            },
+            "forecast": {
+                "steps": settings.horizon,
+                "first": str(future.index[0].date())
+                if isinstance(future.index, pd.DatetimeIndex)
+                else int(future.index[0]),
+                "last": str(future.index[-1].date())
+                if isinstance(future.index, pd.DatetimeIndex)
+                else int(future.index[-1]),
+            },
+            "files": {
+                "forecast": "forecast.csv",
+                "test_predictions": "test_predictions.csv",
+                "metrics": "metrics.json",
+                "loss_plot": "loss.png",
+                "forecast_plot": "forecast.png",
+                "model": MODEL_FILE,
+                "report": "report.html",
+            },
+        }
+    )
+    (out / "report.html").write_text(
+        render_report(metrics, future, out / "loss.png", out / "forecast.png"), encoding="utf-8"
+    )
+    # Written last: its presence marks a complete output folder.
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return metrics
+
+
+def run_predict(model_path: str, data_path: str, steps: int | None) -> pd.DataFrame:
+    """Forecasts of a saved forecaster from the end of ``data_path``: a frame indexed by the
+    future times (the date column's name, or ``step``), one column per target."""
+    from lstmkit.forecast import load_forecaster
+
+    if not Path(model_path).exists():
+        raise ValueError(f"MODEL: no such file: {model_path!r}")
+    forecaster = load_forecaster(model_path)
+    if steps is None:
+        steps = getattr(forecaster, "horizon", 1)
+    _positive("--steps", steps)
+    frame = read_csv(data_path)
+    future = forecaster.predict_frame(steps=steps, data=frame)
+    return _frame_for_csv(future, forecaster.series_.date_column or "step")

@@ -1,0 +1,381 @@
+"""The ``lstmkit`` command: argument parsing, the sub-commands, and errors as one line.
+
+Results go to standard output (a table, or JSON with ``--json``); stage messages and progress
+bars go to standard error (``--quiet`` silences them). Bad input exits with status 1 and one
+line ``lstmkit <command>: error: <what was wrong>``; a usage error exits with status 2
+(argparse's message); Ctrl-C exits with 130. Output folders appear whole or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from lstmkit.cli.examples import list_examples, run_example
+from lstmkit.cli.forecast_job import ForecastSettings, run_forecast, run_predict
+from lstmkit.cli.outdir import check_destination, staged_folder
+from lstmkit.cli.progress import Reporter
+
+__all__ = ["build_parser", "main", "run"]
+
+DEMO_EPOCHS = 500
+
+
+def _common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "--quiet", action="store_true", help="no progress bars or stage messages (stderr)"
+    )
+    group.add_argument(
+        "--json", action="store_true", help="print the result as JSON on standard output"
+    )
+    if seed:
+        group.add_argument(
+            "--seed", type=int, default=0, help="seed of every random choice (default 0)"
+        )
+
+
+def _model_options(parser: argparse.ArgumentParser, epochs: int) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--look-back", type=int, default=12, help="rows in each input window (default 12)"
+    )
+    group.add_argument(
+        "--horizon",
+        type=int,
+        default=12,
+        help="steps to forecast past the end; the network predicts them at once (default 12)",
+    )
+    group.add_argument(
+        "--test",
+        default=None,
+        metavar="N|FRACTION",
+        help="hold out the last N rows, or that fraction of them, for scoring (default 0.2)",
+    )
+    group.add_argument(
+        "--epochs", type=int, default=epochs, help=f"training epochs (default {epochs})"
+    )
+    group.add_argument("--units", type=int, default=50, help="LSTM units per layer (default 50)")
+    group.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default 1)")
+    group.add_argument(
+        "--log", action="store_true", help="model the log of the target (positive data)"
+    )
+    group.add_argument(
+        "--season",
+        type=int,
+        default=None,
+        help="season length for the seasonal baselines (default: from the dates)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``lstmkit`` and its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="lstmkit",
+        description="LSTM sequence models: forecasts from a CSV, the tutorial examples, a demo.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="train an LSTM on a CSV series, score it against baselines, forecast, report",
+        description=(
+            "Train an LSTM forecaster on all but the last --test rows of DATA.csv, score it "
+            "one step and --horizon steps ahead on those rows beside the naive and seasonal "
+            "naive forecasts (and SARIMAX with --sarimax), forecast --horizon steps past the "
+            "end, and write forecast.csv, test_predictions.csv, metrics.json, loss.png, "
+            "forecast.png, the saved forecaster and report.html into --out."
+        ),
+    )
+    forecast.add_argument("data", metavar="DATA.csv", help="a CSV file, one row per time")
+    forecast.add_argument(
+        "--target", help="the column to forecast (default: the only numeric column)"
+    )
+    forecast.add_argument(
+        "--features", default="", metavar="A,B", help="other columns to read as inputs"
+    )
+    forecast.add_argument(
+        "--date-column", metavar="D", help="the column of dates (default: detected)"
+    )
+    _model_options(forecast, epochs=200)
+    forecast.add_argument(
+        "--sarimax", action="store_true", help="also score a SARIMAX model (statsmodels)"
+    )
+    forecast.add_argument(
+        "--out",
+        default="lstmkit-forecast",
+        metavar="DIR",
+        help="output folder (default lstmkit-forecast); an earlier run's folder is replaced",
+    )
+    _common(forecast)
+    forecast.set_defaults(handler=_forecast)
+
+    predict = commands.add_parser(
+        "predict",
+        help="forecast from a saved forecaster and new data",
+        description=(
+            "Forecast --steps steps past the end of DATA.csv (same columns as the training data) "
+            "with a forecaster saved by `lstmkit forecast` (its forecaster.lstmkit). Prints CSV, "
+            "or JSON with --json; --output writes the CSV to a file."
+        ),
+    )
+    predict.add_argument("model", metavar="MODEL", help="a saved forecaster (forecaster.lstmkit)")
+    predict.add_argument("data", metavar="DATA.csv", help="the series to forecast from")
+    predict.add_argument(
+        "--steps", type=int, default=None, help="steps to forecast (default: its horizon)"
+    )
+    predict.add_argument("--output", metavar="FILE", help="write the forecast CSV to FILE")
+    _common(predict, seed=False)
+    predict.set_defaults(handler=_predict)
+
+    examples = commands.add_parser(
+        "examples",
+        help="list the tutorial examples, or run one",
+        description=(
+            "Without NAME, list the examples. With NAME, run it; arguments after NAME go to "
+            "the example (e.g. `lstmkit examples echo --quick --out DIR`; see "
+            "`lstmkit examples NAME --help`)."
+        ),
+    )
+    examples.add_argument("name", nargs="?", metavar="NAME", help="the example to run")
+    examples.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    _common(examples, seed=False)
+    examples.set_defaults(handler=_examples)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the forecast job on the shipped airline-passengers data",
+        description=(
+            "`lstmkit forecast` on the monthly airline passengers 1949-1960 (shipped with "
+            "lstmkit): modelled on the log scale, the last 24 months held out, SARIMAX "
+            "included, 12 months forecast."
+        ),
+    )
+    demo.add_argument(
+        "--epochs", type=int, default=DEMO_EPOCHS, help=f"training epochs (default {DEMO_EPOCHS})"
+    )
+    demo.add_argument(
+        "--out", default="lstmkit-demo", metavar="DIR", help="output folder (default lstmkit-demo)"
+    )
+    _common(demo)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+# -- sub-commands ---------------------------------------------------------------------------------
+
+
+def _forecast_command(settings: ForecastSettings) -> str:
+    words = ["lstmkit", "forecast", settings.data, "--target", settings.target]
+    if settings.features:
+        words += ["--features", ",".join(settings.features)]
+    if settings.date_column:
+        words += ["--date-column", settings.date_column]
+    words += ["--look-back", str(settings.look_back), "--horizon", str(settings.horizon)]
+    words += ["--test", settings.test, "--epochs", str(settings.epochs)]
+    words += ["--units", str(settings.units), "--layers", str(settings.layers)]
+    if settings.season is not None:
+        words += ["--season", str(settings.season)]
+    if settings.log:
+        words.append("--log")
+    if settings.sarimax:
+        words.append("--sarimax")
+    words += ["--seed", str(settings.seed), "--out", settings.out]
+    return shlex.join(words)
+
+
+def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> int:
+    reporter = Reporter(args.quiet)
+    out = Path(settings.out)
+    check_destination(out)
+    with staged_folder(out) as staging:
+        metrics = run_forecast(settings, reporter, staging, command=_forecast_command)
+    if args.json:
+        print(json.dumps({"out": str(out), **metrics}, indent=2))
+        return 0
+    print(_scores_text(metrics))
+    print(f"\nwrote {out}/: " + ", ".join(metrics["files"].values()))
+    print(f"open {out / 'report.html'} to see the report")
+    return 0
+
+
+def _scores_text(metrics: dict[str, Any]) -> str:
+    from lstmkit.cli.report import MODEL_LABELS
+
+    data = metrics["data"]
+    lines = [
+        f"{data['target']}: one-step-ahead scores on the last {data['test']['rows']} rows "
+        "(original units)",
+        f"  {'model':<38} {'RMSE':>10} {'MAE':>10} {'MAPE %':>8} {'R²':>7}",
+    ]
+    for name, result in metrics["models"].items():
+        scores = result["one_step"]
+
+        def cell(key: str, width: int, digits: str, scores: dict[str, Any] = scores) -> str:
+            value = scores[key]
+            return f"{'—':>{width}}" if value is None else f"{value:>{width}{digits}}"
+
+        marker = " *" if name == metrics["best_one_step"] else ""
+        lines.append(
+            f"  {MODEL_LABELS.get(name, name) + marker:<38} {cell('rmse', 10, '.4g')} "
+            f"{cell('mae', 10, '.4g')} {cell('mape', 8, '.2f')} {cell('r2', 7, '.3f')}"
+        )
+    for name, reason in metrics["skipped"].items():
+        lines.append(f"  ({MODEL_LABELS.get(name, name)} left out: {reason})")
+    forecast = metrics["forecast"]
+    lines.append(
+        f"forecast: {forecast['steps']} steps, {forecast['first']} … {forecast['last']} "
+        "in forecast.csv"
+    )
+    return "\n".join(lines)
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    settings = ForecastSettings(
+        data=args.data,
+        target=args.target,
+        features=[name.strip() for name in args.features.split(",") if name.strip()],
+        date_column=args.date_column,
+        look_back=args.look_back,
+        horizon=args.horizon,
+        test=args.test if args.test is not None else "0.2",
+        epochs=args.epochs,
+        units=args.units,
+        layers=args.layers,
+        seed=args.seed,
+        season=args.season,
+        sarimax=args.sarimax,
+        log=args.log,
+        out=args.out,
+    )
+    return _run_forecast_job(settings, args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from lstmkit.data.datasets import dataset_path
+
+    settings = ForecastSettings(
+        data=str(dataset_path("airline")),
+        target="Passengers",
+        date_column="Date",
+        look_back=12,
+        horizon=12,
+        test="24",
+        epochs=args.epochs,
+        seed=args.seed,
+        sarimax=True,
+        log=True,
+        out=args.out,
+        title="Airline passengers (thousands): LSTM forecast",
+    )
+    return _run_forecast_job(settings, args)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    future = run_predict(args.model, args.data, args.steps)
+    if args.output:
+        from lstmkit.saving.files import atomic_write
+
+        text = future.to_csv().encode("utf-8")
+        atomic_write(args.output, lambda file: file.write(text))
+    if args.json:
+        index = [str(value) for value in future.index]
+        columns = {name: future[name].tolist() for name in future.columns}
+        print(json.dumps({"index_name": future.index.name, "time": index, **columns}, indent=2))
+    elif not args.output:
+        print(future.to_csv(), end="")
+    else:
+        Reporter(args.quiet).say(f"wrote {len(future)} forecasts to {args.output}")
+    return 0
+
+
+def _examples(args: argparse.Namespace) -> int:
+    if args.name is None:
+        entries = list_examples()
+        if args.json:
+            print(json.dumps(entries, indent=2))
+        else:
+            width = max(len(entry["name"]) for entry in entries)
+            for entry in entries:
+                print(f"{entry['name']:<{width}}  {entry['description']}")
+            print("\nrun one with: lstmkit examples NAME [--quick] [--out DIR]")
+        return 0
+    # --json and --quiet belong to lstmkit wherever they stand; the rest goes to the example.
+    rest = [word for word in args.args if word not in ("--json", "--quiet")]
+    args.json = args.json or "--json" in args.args
+    args.quiet = args.quiet or "--quiet" in args.args
+    args.args = rest
+    if args.json:
+        # The example's own printing goes to stderr, so that stdout is only the JSON.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = run_example(args.name, list(args.args))
+        print(json.dumps(_plain(result), indent=2))
+    elif args.quiet:
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            run_example(args.name, list(args.args))
+    else:
+        run_example(args.name, list(args.args))
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# -- entry points ---------------------------------------------------------------------------------
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, KeyError):
+        text = f"missing {text}"
+    return text or type(error).__name__
+
+
+def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    print(f"lstmkit: warning: {_one_line(Exception(str(message)))}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``lstmkit`` with ``argv`` (default ``sys.argv[1:]``); the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return args.handler(args)
+        except KeyboardInterrupt:
+            print(f"lstmkit {args.command}: interrupted; nothing was written", file=sys.stderr)
+            return 130
+        except (ValueError, OSError) as error:
+            print(f"lstmkit {args.command}: error: {_one_line(error)}", file=sys.stderr)
+            return 1
+        except SystemExit as exit_:  # an example's own argparse (--help or a usage error)
+            return int(exit_.code or 0)
+
+
+def run() -> None:
+    """The console script: ``sys.exit(main())``."""
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""The ``lstmkit`` command end to end, in quick mode (few epochs, the same code path): the files
+it writes, the metrics' keys and ranges, a report that embeds everything, and bad input that
+exits with one line and leaves no output folder behind."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.cli import main
+from lstmkit.data.datasets import dataset_path
+from lstmkit.forecast import Forecaster, load_forecaster
+
+AIRLINE = str(dataset_path("airline"))
+USCHANGE = str(dataset_path("uschange"))
+PNG = b"\x89PNG\r\n\x1a\n"
+SCORES = {"rmse", "mae", "mape", "r2"}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def quick_forecast(capsys, out: Path, *extra: str, data: str = AIRLINE) -> tuple[int, str, str]:
+    return run(capsys, "forecast", data, "--epochs", "2", "--out", str(out), "--quiet", *extra)
+
+
+def check_scores(scores: dict) -> None:
+    assert set(scores) == SCORES
+    assert np.isfinite(scores["rmse"]) and scores["rmse"] > 0
+    assert 0 < scores["mae"] <= scores["rmse"] + 1e-12
+    assert scores["mape"] is None or scores["mape"] >= 0
+    assert scores["r2"] is None or scores["r2"] <= 1
+
+
+@pytest.fixture(scope="module")
+def airline_run(tmp_path_factory):
+    """One quick airline run with every baseline, shared by the tests that read its files."""
+    out = tmp_path_factory.mktemp("airline") / "run"
+    code = main(
+        [
+            "forecast", AIRLINE, "--target", "Passengers", "--test", "24", "--epochs", "2",
+            "--sarimax", "--out", str(out), "--quiet",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    return out
+
+
+def test_forecast_writes_every_file(airline_run):
+    names = sorted(p.name for p in airline_run.iterdir())
+    assert names == sorted(
+        [
+            "forecast.csv",
+            "test_predictions.csv",
+            "metrics.json",
+            "loss.png",
+            "forecast.png",
+            "forecaster.lstmkit",
+            "report.html",
+        ]
+    )
+    for png in ("loss.png", "forecast.png"):
+        assert (airline_run / png).read_bytes().startswith(PNG)
+    forecast = pd.read_csv(airline_run / "forecast.csv")
+    assert list(forecast.columns) == ["Date", "Passengers"]
+    assert forecast["Date"].tolist() == [f"1961-{m:02d}-01" for m in range(1, 13)]
+    assert np.isfinite(forecast["Passengers"]).all()
+    predictions = pd.read_csv(airline_run / "test_predictions.csv")
+    assert list(predictions.columns) == [
+        "Date", "actual", "lstm", "naive", "seasonal_naive", "sarimax",
+    ]  # fmt: skip
+    assert len(predictions) == 24 and predictions["Date"].iloc[0] == "1959-01-01"
+
+
+def test_metrics_keys_ranges_and_baseline_figures(airline_run):
+    metrics = json.loads((airline_run / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"lstm", "naive", "seasonal_naive", "sarimax"}
+    for result in metrics["models"].values():
+        assert set(result) == {"one_step", "multi_step"}
+        check_scores(result["one_step"])
+        check_scores(result["multi_step"])
+    assert metrics["best_one_step"] in metrics["models"]
+    assert metrics["skipped"] == {}
+    # The baselines, computed here independently from the data.
+    passengers = pd.read_csv(AIRLINE)["Passengers"].to_numpy(dtype=float)
+    test = passengers[120:]
+    naive = np.sqrt(np.mean((test - passengers[119:-1]) ** 2))
+    seasonal = np.sqrt(np.mean((test - passengers[108:-12]) ** 2))
+    assert metrics["models"]["naive"]["one_step"]["rmse"] == pytest.approx(naive, rel=1e-12)
+    assert metrics["models"]["seasonal_naive"]["one_step"]["rmse"] == pytest.approx(seasonal)
+    assert naive == pytest.approx(51.78, abs=0.01) and seasonal == pytest.approx(49.99, abs=0.01)
+    ahead = np.sqrt(np.mean((test[:12] - passengers[119]) ** 2))
+    assert metrics["models"]["naive"]["multi_step"]["rmse"] == pytest.approx(ahead)
+    data = metrics["data"]
+    assert (data["rows"], data["train"]["rows"], data["test"]["rows"]) == (144, 120, 24)
+    assert (data["first"], data["last"], data["frequency"]) == ("1949-01-01", "1960-12-01", "MS")
+    assert metrics["training"]["epochs"] == 2
+    assert metrics["command"].startswith(f"lstmkit forecast {AIRLINE} --target Passengers")
+
+
+def test_report_embeds_everything_and_names_the_command(airline_run):
+    html = (airline_run / "report.html").read_text()
+    sources = re.findall(r'<img[^>]*\bsrc="([^"]*)"', html)
+    assert len(sources) == 2
+    for source in sources:
+        assert source.startswith("data:image/png;base64,")
+        assert base64.b64decode(source.split(",", 1)[1]).startswith(PNG)
+    lowered = html.lower()
+    for external in ("http://", "https://", "<script", "<link", "<iframe", "url("):
+        assert external not in lowered
+    metrics = json.loads((airline_run / "metrics.json").read_text())
+    assert metrics["command"] in html.replace("&#x27;", "'")
+    for label in ("LSTM (lstmkit)", "naive (last value)", "SARIMAX", "1949-01-01", "1961-12-01"):
+        assert label in html
+
+
+def test_saved_forecaster_reproduces_the_forecast(airline_run, capsys):
+    forecaster = load_forecaster(airline_run / "forecaster.lstmkit")
+    assert isinstance(forecaster, Forecaster)
+    expected = pd.read_csv(airline_run / "forecast.csv")
+    code, out, err = run(capsys, "predict", str(airline_run / "forecaster.lstmkit"), AIRLINE)
+    assert code == 0 and err == ""
+    printed = pd.read_csv(pd.io.common.StringIO(out))
+    pd.testing.assert_frame_equal(printed, expected)
+    code, out, _ = run(
+        capsys, "predict", str(airline_run / "forecaster.lstmkit"), AIRLINE, "--steps", "3",
+        "--json",
+    )  # fmt: skip
+    document = json.loads(out)
+    assert document["time"] == ["1961-01-01", "1961-02-01", "1961-03-01"]
+    np.testing.assert_allclose(document["Passengers"], expected["Passengers"][:3], rtol=1e-12)
+
+
+def test_predict_writes_a_file(airline_run, tmp_path, capsys):
+    target = tmp_path / "next.csv"
+    code, out, err = run(
+        capsys, "predict", str(airline_run / "forecaster.lstmkit"), AIRLINE, "--steps", "2",
+        "--output", str(target),
+    )  # fmt: skip
+    assert code == 0 and out == "" and "wrote 2 forecasts" in err
+    assert len(pd.read_csv(target)) == 2
+
+
+def test_forecast_with_features_and_json(tmp_path, capsys):
+    out = tmp_path / "us"
+    code, stdout, _ = quick_forecast(
+        capsys, out, "--target", "Consumption", "--features", "Income,Production",
+        "--look-back", "4", "--horizon", "2", "--test", "0.1", "--json", data=USCHANGE,
+    )  # fmt: skip
+    assert code == 0
+    document = json.loads(stdout)
+    assert document["out"] == str(out)
+    assert document["data"]["features"] == ["Income", "Production"]
+    assert document["data"]["frequency"].startswith("Q")
+    assert document["data"]["test"]["rows"] == 19  # 10 % of 187 rows
+    assert set(document["models"]) == {"lstm", "naive", "seasonal_naive"}
+    check_scores(document["models"]["lstm"]["one_step"])
+    assert pd.read_csv(out / "forecast.csv").columns.tolist() == ["Quarter", "Consumption"]
+    # More steps than the horizon would need future feature values: a clear refusal.
+    code, _, err = run(capsys, "predict", str(out / "forecaster.lstmkit"), USCHANGE, "--steps", "5")
+    assert code == 1 and "horizon=2" in err and "Traceback" not in err
+
+
+def test_undated_series_leaves_out_the_seasonal_baseline(tmp_path, capsys):
+    data = tmp_path / "values.csv"
+    values = 10 + np.sin(np.arange(60) / 3)
+    pd.DataFrame({"value": values}).to_csv(data, index=False)
+    code, _, _ = quick_forecast(
+        capsys, tmp_path / "out", "--look-back", "5", "--horizon", "3", data=str(data)
+    )
+    assert code == 0
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert (
+        "seasonal_naive" in metrics["skipped"]
+        and "--season" in metrics["skipped"]["seasonal_naive"]
+    )
+    assert pd.read_csv(tmp_path / "out" / "forecast.csv")["step"].tolist() == [60, 61, 62]
+    code, _, _ = quick_forecast(
+        capsys, tmp_path / "out", "--look-back", "5", "--horizon", "3", "--season", "19",
+        data=str(data),
+    )  # fmt: skip
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert code == 0 and "seasonal_naive" in metrics["models"]
+
+
+def test_progress_goes_to_stderr_unless_quiet(tmp_path, capsys):
+    code, out, err = run(capsys, "forecast", AIRLINE, "--epochs", "2", "--out", str(tmp_path / "a"))
+    assert code == 0
+    assert "trained the LSTM" in err and "training on 115, holding out 29" in err
+    assert "one-step-ahead scores" in out and "report.html" in out
+    code, _, err = run(
+        capsys, "forecast", AIRLINE, "--epochs", "2", "--out", str(tmp_path / "b"), "--quiet"
+    )
+    assert code == 0 and err == ""
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def _text_column(tmp_path: Path) -> str:
+    frame = pd.read_csv(AIRLINE)
+    frame["Passengers"] = frame["Passengers"].astype(str)
+    frame.loc[30, "Passengers"] = "about 300"
+    path = tmp_path / "text.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def _short(tmp_path: Path) -> str:
+    path = tmp_path / "short.csv"
+    pd.read_csv(AIRLINE).head(20).to_csv(path, index=False)
+    return str(path)
+
+
+def _empty(tmp_path: Path) -> str:
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    return str(path)
+
+
+BAD = {
+    "missing file": (lambda p: str(p / "nope.csv"), [], "no such file"),
+    "unknown column": (lambda p: AIRLINE, ["--target", "Price"], "'Price' is not a column"),
+    "text column": (
+        _text_column,
+        ["--target", "Passengers"],
+        "column 'Passengers' is not numeric: row 30 holds 'about 300'",
+    ),
+    "too few rows": (_short, ["--test", "4"], "too few rows"),
+    "zero horizon": (lambda p: AIRLINE, ["--horizon", "0"], "--horizon must be a positive"),
+    "negative horizon": (lambda p: AIRLINE, ["--horizon=-3"], "--horizon must be a positive"),
+    "bad test size": (lambda p: AIRLINE, ["--test", "1.5"], "--test as a fraction"),
+    "empty file": (_empty, [], "is empty"),
+    "unknown feature": (lambda p: AIRLINE, ["--features", "Fuel"], "feature 'Fuel'"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_exits_with_one_line_and_no_output(case, tmp_path, capsys):
+    make_data, extra, message = BAD[case]
+    out = tmp_path / "work" / "out"
+    code, stdout, stderr = quick_forecast(capsys, out, *extra, data=make_data(tmp_path))
+    assert code == 1
+    assert stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("lstmkit forecast: error: ")
+    assert message in stderr
+    assert "Traceback" not in stderr
+    assert not out.exists() and not (tmp_path / "work").exists()
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    code, _, err = run(capsys, "forecast", AIRLINE, "--horizon", "two")
+    assert code == 2 and "invalid int value: 'two'" in err
+    code, _, err = run(capsys, "nonsense")
+    assert code == 2 and "invalid choice" in err
+    code, _, err = run(capsys)
+    assert code == 2
+
+
+def test_a_failed_rerun_keeps_the_earlier_output(airline_run, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert quick_forecast(capsys, out, "--look-back", "6", "--horizon", "3")[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _, _ = quick_forecast(capsys, out, "--target", "Nope")
+    assert code == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left
+    # A successful rerun replaces it.
+    assert quick_forecast(capsys, out, "--horizon", "4")[0] == 0
+    assert len(pd.read_csv(out / "forecast.csv")) == 4
+
+
+def test_out_must_not_clobber_other_things(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    code, _, err = quick_forecast(capsys, tmp_path / "mine")
+    assert code == 1 and "not an lstmkit output" in err
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+    (tmp_path / "file").write_text("x")
+    code, _, err = quick_forecast(capsys, tmp_path / "file")
+    assert code == 1 and "not a folder" in err
+
+
+def test_ctrl_c_leaves_nothing(tmp_path, capsys, monkeypatch):
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Forecaster, "fit", interrupted)
+    code, _, err = quick_forecast(capsys, tmp_path / "out")
+    assert code == 130 and "interrupted" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_predict_bad_input(tmp_path, capsys):
+    code, _, err = run(capsys, "predict", str(tmp_path / "none.lstmkit"), AIRLINE)
+    assert code == 1 and err.startswith("lstmkit predict: error: MODEL: no such file")
+    junk = tmp_path / "junk.lstmkit"
+    junk.write_bytes(b"not a zip at all")
+    code, _, err = run(capsys, "predict", str(junk), AIRLINE)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+
+
+# -- demo, examples, help, entry points ----------------------------------------------------------
+
+
+def test_demo_quick(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, stdout, _ = run(capsys, "demo", "--epochs", "2", "--out", str(out), "--quiet")
+    assert code == 0 and "SARIMAX" in stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["settings"]["log"] is True and metrics["data"]["test"]["rows"] == 24
+    # The airline model on logs, one step ahead through 1959-1960 (deterministic).
+    assert metrics["models"]["sarimax"]["one_step"]["rmse"] == pytest.approx(15.2, abs=0.5)
+    assert "--log --sarimax --seed 0" in metrics["command"]
+
+
+def test_examples_list_and_run(tmp_path, capsys):
+    code, out, _ = run(capsys, "examples")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines() if line and not line.startswith("run")]
+    assert names[:6] == ["lifecycle", "multivariate", "binary", "sine", "echo", "batch-size"]
+    code, out, _ = run(capsys, "examples", "--json")
+    assert {entry["name"] for entry in json.loads(out)} >= set(names)
+    code, out, err = run(
+        capsys, "examples", "lifecycle", "--quick", "--out", str(tmp_path), "--json"
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert all(Path(path).is_file() for path in result["files"])
+    assert "predict" in err.lower() or err  # the example's own printing went to stderr
+    code, _, err = run(capsys, "examples", "no-such-example")
+    assert code == 1 and "no example named 'no-such-example'" in err
+
+
+@pytest.mark.parametrize("command", ["forecast", "predict", "examples", "demo"])
+def test_help_on_every_command(command, capsys):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0 and f"usage: lstmkit {command}" in out and "--quiet" in out
+
+
+def test_entry_points_run_as_processes(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [sys.executable, "-m", "lstmkit", "--help"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0 and "forecast" in result.stdout
+    script = Path(sys.executable).with_name("lstmkit")
+    assert script.is_file(), "the console script is installed beside the interpreter"
+    result = subprocess.run(
+        [str(script), "forecast", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"lstmkit forecast: error: DATA: no such file: '{tmp_path / 'missing.csv'}'"
+    ]
+    assert not (tmp_path / "o").exists()
