@@ -23,9 +23,7 @@ per batch size. ``--quick`` trains 2 epochs on 200 samples (160 for training).
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,24 +31,13 @@ from matplotlib.figure import Figure
 
 import lstmkit
 from lstmkit.callbacks import Callback
+from lstmkit.cli.examples import example_arguments
 from lstmkit.layers import LSTM, Dense, Dropout
 from lstmkit.models import Sequential
 from lstmkit.plotting import save_png
 
 NAME = "batch-size"
 TARGET_ACCURACY = 0.95
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="2 epochs on 200 samples: seconds")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    return parser.parse_args(argv)
 
 
 def binary_sequences(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,8 +77,7 @@ class EpochTimer(Callback):
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="2 epochs on 200 samples: seconds")
     samples, epochs = (200, 2) if args.quick else (1000, 200)
     X, y = binary_sequences(np.random.default_rng(args.seed), samples)
     training_rows = int(samples * 0.8)  # what validation_split=0.2 leaves for training

@@ -15,30 +15,17 @@ Writes ``history.png`` (loss and accuracy curves, training and validation). ``--
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import lstmkit
+from lstmkit.cli.examples import example_arguments
 from lstmkit.layers import LSTM, Dense, Dropout
 from lstmkit.models import Sequential
 from lstmkit.plotting import plot_history
 
 NAME = "binary"
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="few epochs and samples: seconds")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    return parser.parse_args(argv)
 
 
 def binary_sequences(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +54,7 @@ def build_model() -> Sequential:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="few epochs and samples: seconds")
     samples, epochs, fresh = (200, 3, 500) if args.quick else (1000, 200, 10_000)
 
     rng = np.random.default_rng(args.seed)

@@ -28,15 +28,14 @@ and scores 2: the same code in seconds, the accuracies meaningless.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import lstmkit
+from lstmkit.cli.examples import example_arguments
 from lstmkit.layers import LSTM, Dense
 from lstmkit.models import Sequential
 from lstmkit.plotting import save_png
@@ -45,18 +44,6 @@ NAME = "echo"
 LENGTH, VALUES, BATCH, UNITS, CONTEXT = 25, 100, 5, 50, 5
 
 Sequence = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="4 training sequences: seconds")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    return parser.parse_args(argv)
 
 
 def one_hot(integers: np.ndarray) -> np.ndarray:
@@ -111,8 +98,7 @@ def train_and_score(
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="4 training sequences: seconds")
     training, scoring = (4, 2) if args.quick else (2000, 100)
     print(f"stateful LSTM({UNITS}), batch size {BATCH}, {training} training sequences each")
 

@@ -11,12 +11,11 @@ predicted echoes and the token accuracy on 500 fresh sequences: expect about 0.9
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lstmkit.cli.examples import example_arguments
 from lstmkit.layers import LSTM, Dense, TimeDistributed
 from lstmkit.models import Sequential
 from lstmkit.plotting import plot_history
@@ -24,18 +23,6 @@ from lstmkit.utils import set_random_seed, to_categorical
 
 NAME = "echo-sequence"
 TIMESTEPS, VALUES = 5, 10
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="3 epochs: seconds, same code")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    return parser.parse_args(argv)
 
 
 def lagged_sequences(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,8 +34,7 @@ def lagged_sequences(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train, show three fresh sequences, and report the token accuracy on fresh data."""
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="3 epochs: seconds, same code")
     epochs = 3 if args.quick else 20
     set_random_seed(args.seed)
     X, y, _ = lagged_sequences(2000, seed=args.seed)

@@ -24,15 +24,14 @@ Writes ``loss.png`` (adam against SGD). ``--quick`` trains 60 epochs instead of 
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import lstmkit
+from lstmkit.cli.examples import example_arguments
 from lstmkit.layers import LSTM, Dense
 from lstmkit.models import Sequential
 from lstmkit.optimizers import SGD
@@ -40,18 +39,6 @@ from lstmkit.plotting import save_png
 from lstmkit.utils import to_categorical
 
 NAME = "lifecycle"
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="fewer epochs: seconds, same code")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and data")
-    return parser.parse_args(argv)
 
 
 def next_value_data() -> tuple[np.ndarray, np.ndarray]:
@@ -77,8 +64,7 @@ def classifier(outputs: int, activation: str) -> Sequential:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="fewer epochs: seconds, same code")
     epochs = 60 if args.quick else 1000
     X, y = next_value_data()
 

@@ -12,12 +12,11 @@ curves). ``--quick`` trains 2 epochs.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lstmkit.cli.examples import example_arguments
 from lstmkit.data.sequences import pad_sequences
 from lstmkit.layers import LSTM, Dense, Masking
 from lstmkit.models import Sequential
@@ -25,18 +24,6 @@ from lstmkit.plotting import plot_history
 from lstmkit.utils import set_random_seed
 
 NAME = "masked-lengths"
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="2 epochs: seconds, same code")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    return parser.parse_args(argv)
 
 
 def variable_length_data(n: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -53,8 +40,7 @@ def padded(sequences: list[np.ndarray], maxlen: int) -> np.ndarray:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train; report the accuracy on fresh data and the largest change of a prediction when 5
     more padding steps are added."""
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="2 epochs: seconds, same code")
     epochs = 2 if args.quick else 25
     set_random_seed(args.seed)
     sequences, labels = variable_length_data(1500, seed=args.seed)

@@ -30,8 +30,6 @@ of a 32-unit model.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +37,7 @@ import pandas as pd
 
 import lstmkit
 from lstmkit import backend as K
+from lstmkit.cli.examples import example_arguments
 from lstmkit.data import SeriesScaler, load_dataset, rmse, series_to_supervised
 from lstmkit.data import r2 as r2_score
 from lstmkit.layers import LSTM, Dense, Dropout
@@ -49,18 +48,6 @@ NAME = "multivariate"
 VARIABLES = ["Consumption", "Income", "Production"]
 LAGS, TEST_QUARTERS = 5, 31
 TARGET = "Consumption(t)"
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="few epochs, small model: seconds")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and dropout")
-    return parser.parse_args(argv)
 
 
 def r2(y_true: Any, y_pred: Any) -> Any:
@@ -85,8 +72,7 @@ def build_model(units: int) -> Sequential:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="few epochs, small model: seconds")
     epochs, units = (5, 32) if args.quick else (200, 256)
 
     data = load_dataset("uschange")

@@ -13,12 +13,11 @@ sequences.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lstmkit.cli.examples import example_arguments
 from lstmkit.layers import LSTM, Dense, Input, TimeDistributed
 from lstmkit.models import Model
 from lstmkit.plotting import plot_history
@@ -26,18 +25,6 @@ from lstmkit.utils import set_random_seed, to_categorical
 
 NAME = "reverse-seq2seq"
 VOCAB, STEPS, UNITS = 10, 4, 48  # tokens 1..9; 0 starts the decoder
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="1 epoch, 256 samples: seconds")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    return parser.parse_args(argv)
 
 
 def reverse_data(n: int, seed: int):
@@ -53,8 +40,7 @@ def reverse_data(n: int, seed: int):
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train, decode fresh sequences greedily, and report the token accuracy."""
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="1 epoch, 256 samples: seconds")
     epochs, samples = (1, 256) if args.quick else (20, 4000)
     set_random_seed(args.seed)
     encoder_inputs = Input(shape=(STEPS, VOCAB), name="source")

@@ -19,14 +19,13 @@ and 1 epoch.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import lstmkit
+from lstmkit.cli.examples import example_arguments
 from lstmkit.data import SeriesScaler, create_dataset, rmse
 from lstmkit.forecast import SARIMAXForecaster
 from lstmkit.layers import LSTM, Dense
@@ -37,21 +36,8 @@ NAME = "sine"
 NOISE = 0.5
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"lstmkit examples {NAME}", description=(__doc__ or NAME).splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="fewer points, 1 epoch: seconds")
-    parser.add_argument(
-        "--out", type=Path, default=Path("lstmkit-examples") / NAME, help="folder for the plots"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the noise and the weights")
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments(argv, NAME, __doc__, quick="fewer points, 1 epoch: seconds")
     points, epochs = (400, 1) if args.quick else (10_000, 5)
 
     rng = np.random.default_rng(args.seed)

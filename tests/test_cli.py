@@ -369,3 +369,20 @@ def test_entry_points_run_as_processes(tmp_path):
         f"lstmkit forecast: error: DATA: no such file: '{tmp_path / 'missing.csv'}'"
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_dates_of_no_known_frequency_forecast_by_row(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    gaps = np.cumsum(rng.integers(1, 4, 60))
+    dates = pd.Timestamp("2020-01-01") + pd.to_timedelta(gaps, unit="D")
+    data = tmp_path / "irregular.csv"
+    frame = pd.DataFrame({"when": dates.strftime("%Y-%m-%d"), "v": 5 + np.sin(np.arange(60) / 4)})
+    frame.to_csv(data, index=False)
+    out = tmp_path / "out"
+    code, _, _ = quick_forecast(capsys, out, "--look-back", "5", "--horizon", "3", data=str(data))
+    assert code == 0
+    assert pd.read_csv(out / "forecast.csv")["step"].tolist() == [60, 61, 62]
+    predictions = pd.read_csv(out / "test_predictions.csv")
+    assert predictions["when"].iloc[0] == frame["when"].iloc[48]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"]["frequency"] is None and metrics["data"]["date_column"] == "when"

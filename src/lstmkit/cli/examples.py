@@ -4,6 +4,7 @@ through each script's ``main(argv)``."""
 
 from __future__ import annotations
 
+import argparse
 import ast
 import importlib
 import importlib.util
@@ -11,11 +12,33 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-__all__ = ["example_names", "list_examples", "run_example"]
+__all__ = ["example_arguments", "example_names", "list_examples", "run_example"]
 
 PACKAGE = "lstmkit.examples"
 #: The order ``lstmkit examples`` lists them in: the tutorials first, then the rest by name.
 ORDER = ("lifecycle", "multivariate", "binary", "sine", "echo", "batch-size")
+
+
+def example_arguments(
+    argv: list[str] | None, name: str, doc: str | None, quick: str
+) -> argparse.Namespace:
+    """The command line every example takes, parsed from ``argv``: ``--quick`` (``quick`` says
+    what it shortens), ``--out DIR`` (default ``lstmkit-examples/NAME``; created) and
+    ``--seed`` (default 0). ``doc``: the example's docstring, whose first line describes it."""
+    parser = argparse.ArgumentParser(
+        prog=f"lstmkit examples {name}", description=(doc or name).strip().splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("lstmkit-examples") / name,
+        help=f"folder for the plots (default lstmkit-examples/{name})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
 
 
 def _package_path() -> list[str]:

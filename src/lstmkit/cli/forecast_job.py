@@ -204,6 +204,11 @@ def _forecast_figure(
     values = series.frame[target]
     figure = Figure(figsize=(9, 4.2))
     axes = figure.add_subplot()
+    if not isinstance(future.index, pd.DatetimeIndex):
+        # No dates, or dates of no known frequency: the forecast has row positions, so
+        # everything is drawn against row positions.
+        values = values.set_axis(pd.RangeIndex(len(values)))
+        axes.set_xlabel("row")
     axes.plot(values.index[:n_train], values.iloc[:n_train], label="training data", color="C0")
     axes.plot(values.index[n_train:], values.iloc[n_train:], label="held-out data", color="C1")
     axes.plot(
@@ -234,15 +239,15 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _index_column(series: Series) -> str:
-    return series.date_column or "step"
-
-
-def _frame_for_csv(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def _frame_for_csv(frame: pd.DataFrame, date_column: str | None) -> pd.DataFrame:
+    """``frame`` ready for ``to_csv``: dates as ``YYYY-MM-DD`` under the date column's name;
+    an index of positions (no dates, or dates of no known frequency to continue) as ``step``."""
     out = frame.copy()
     if isinstance(out.index, pd.DatetimeIndex):
         out.index = out.index.strftime("%Y-%m-%d")
-    out.index.name = name
+        out.index.name = date_column or "time"
+    else:
+        out.index.name = "step"
     return out
 
 
@@ -322,13 +327,12 @@ def run_forecast(
     best = min(results, key=lambda name: results[name]["one_step"]["rmse"])
     future = lstm.predict_frame(steps=settings.horizon, data=data)
 
-    index_name = _index_column(series)
-    _frame_for_csv(future, index_name).to_csv(out / "forecast.csv")
+    _frame_for_csv(future, series.date_column).to_csv(out / "forecast.csv")
     predictions = pd.DataFrame(
         {"actual": actual, **{name: values for name, values in one_step.items()}},
         index=series.frame.index[n_train:],
     )
-    _frame_for_csv(predictions, index_name).to_csv(out / "test_predictions.csv")
+    _frame_for_csv(predictions, series.date_column).to_csv(out / "test_predictions.csv")
     title = settings.title or f"{target}: LSTM forecast"
     plot_history(lstm.history_, path=out / "loss.png", title="LSTM training loss (scaled units)")
     save_png(
@@ -412,4 +416,4 @@ def run_predict(model_path: str, data_path: str, steps: int | None) -> pd.DataFr
     _positive("--steps", steps)
     frame = read_csv(data_path)
     future = forecaster.predict_frame(steps=steps, data=frame)
-    return _frame_for_csv(future, forecaster.series_.date_column or "step")
+    return _frame_for_csv(future, forecaster.series_.date_column)
