@@ -243,7 +243,9 @@ BAD = {
     "negative horizon": (lambda p: AIRLINE, ["--horizon=-3"], "--horizon must be a positive"),
     "bad test size": (lambda p: AIRLINE, ["--test", "1.5"], "--test as a fraction"),
     "empty file": (_empty, [], "is empty"),
-    "unknown feature": (lambda p: AIRLINE, ["--features", "Fuel"], "feature 'Fuel'"),
+    "unknown feature": (lambda p: AIRLINE, ["--features", "Fuel"], "--features: 'Fuel' is not"),
+    "which target": (lambda p: USCHANGE, [], "say which column to forecast with --target COL"),
+    "unknown date column": (lambda p: AIRLINE, ["--date-column", "When"], "--date-column 'When'"),
 }
 
 

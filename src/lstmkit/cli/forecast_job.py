@@ -136,6 +136,27 @@ def _check_rows(series: Series, settings: ForecastSettings, n_test: int) -> None
         )
 
 
+#: prepare_series's messages start with the Python argument at fault; the CLI names its option.
+_PREFIXES = (
+    ("date_column ", "--date-column "),
+    ("target column ", "--target column "),
+    ("target ", "--target "),
+    ("feature column ", "--features column "),
+    ("feature ", "--features: "),
+)
+
+
+def _option_names(message: str) -> str:
+    """A message of :func:`prepare_series` with the command line's option names for its Python
+    argument names."""
+    message = message.replace("target=...", "--target COL")
+    message = message.replace("date_column=...", "--date-column D")
+    for python, option in _PREFIXES:
+        if message.startswith(python):
+            return option + message[len(python) :]
+    return message
+
+
 def _positive(name: str, value: int) -> None:
     if value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value}")
@@ -267,12 +288,15 @@ def run_forecast(
     if settings.season is not None:
         _positive("--season", settings.season)
     raw = read_csv(settings.data)
-    series = prepare_series(
-        raw,
-        target=settings.target,
-        features=settings.features or None,
-        date_column=settings.date_column,
-    )
+    try:
+        series = prepare_series(
+            raw,
+            target=settings.target,
+            features=settings.features or None,
+            date_column=settings.date_column,
+        )
+    except ValueError as error:
+        raise ValueError(_option_names(str(error))) from None
     settings = replace(settings, target=series.target[0], date_column=series.date_column)
     if command is not None:
         settings.command = command(settings)
