@@ -388,3 +388,13 @@ def test_dates_of_no_known_frequency_forecast_by_row(tmp_path, capsys):
     assert predictions["when"].iloc[0] == frame["when"].iloc[48]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["data"]["frequency"] is None and metrics["data"]["date_column"] == "when"
+
+
+def test_examples_quiet_prints_only_the_outcome(tmp_path, capsys):
+    code, out, err = run(
+        capsys, "examples", "lifecycle", "--quick", "--quiet", "--out", str(tmp_path)
+    )
+    assert code == 0 and err == ""
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert float(lines["largest_error"]) >= 0
+    assert str(tmp_path / "loss.png") in lines["files"]

@@ -318,8 +318,12 @@ def _examples(args: argparse.Namespace) -> int:
             result = run_example(args.name, list(args.args))
         print(json.dumps(_plain(result), indent=2))
     elif args.quiet:
+        # Only the outcome: the example's returned figures, one per line.
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            run_example(args.name, list(args.args))
+            result = run_example(args.name, list(args.args))
+        for key, value in _plain(result).items():
+            shown = f"{value:.4g}" if isinstance(value, float) else value
+            print(f"{key}: {shown}")
     else:
         run_example(args.name, list(args.args))
     return 0
