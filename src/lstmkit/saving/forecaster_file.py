@@ -44,25 +44,27 @@ import torch
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from lstmkit.data.scaling import SeriesScaler
-from lstmkit.saving.files import check_lstmkit_path
-from lstmkit.saving.model_file import (
-    _OPTIONAL,
-    _REQUIRED,
+from lstmkit.saving.archive import (
     DEFAULT_MAX_BYTES,
     ModelFileError,
-    _check_header,
-    _dumps,
-    _expect,
-    _loads,
-    _open_archive,
-    _read_file,
-    _tensor_bytes,
-    _tensors,
     archive_header,
     check_format,
+    check_tensor_header,
+    dump_json,
+    expect,
+    load_json,
+    open_archive,
+    read_file,
+    read_tensors,
+    tensor_bytes,
+    write_archive,
+)
+from lstmkit.saving.files import check_lstmkit_path
+from lstmkit.saving.model_file import (
+    OPTIONAL_MEMBERS,
+    REQUIRED_MEMBERS,
     model_from_members,
     model_members,
-    write_archive,
 )
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_forecaster", "save_forecaster"]
@@ -70,7 +72,7 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "load_forecaster", "save_forecaster"]
 FORMAT = "lstmkit-forecaster"
 FORMAT_VERSION = 1
 
-_MEMBERS = (*_REQUIRED, "forecaster.json", "series.safetensors")
+_MEMBERS = (*REQUIRED_MEMBERS, "forecaster.json", "series.safetensors")
 #: The scalers a file may name, and their fitted arrays (one value per column).
 _SCALERS: dict[str, tuple[type, tuple[str, ...]]] = {
     "minmax": (MinMaxScaler, ("min_", "scale_", "data_min_", "data_max_", "data_range_")),
@@ -319,8 +321,8 @@ def save_forecaster(
     members = [
         archive_header(FORMAT, FORMAT_VERSION),
         *model_members(forecaster.model_),
-        ("forecaster.json", _dumps(document)),
-        ("series.safetensors", _tensor_bytes(tensors, {"format": FORMAT})),
+        ("forecaster.json", dump_json(document)),
+        ("series.safetensors", tensor_bytes(tensors, {"format": FORMAT})),
     ]
     write_archive(path, members)
 
@@ -336,25 +338,25 @@ def _check_document(document: Any, path: str) -> None:
     """The shape of ``forecaster.json``: keys, types, and agreement between its parts."""
     where = "forecaster.json"
     keys = {"class_name", "params", "fitted", "series", "scaler", "history"}
-    _expect(
+    expect(
         isinstance(document, dict) and set(document) == keys,
         path,
         f"{where} must have exactly the keys {sorted(keys)}",
     )
-    _expect(
+    expect(
         document["class_name"] == "Forecaster",
         path,
         f"{where} names the class {document['class_name']!r}; only 'Forecaster' is loaded "
         "(lstmkit never imports a class named in a file)",
     )
     params = document["params"]
-    _expect(
+    expect(
         isinstance(params, dict) and set(params) == set(_PARAMS),
         path,
         f"{where}: params must have exactly the keys {sorted(_PARAMS)}",
     )
     for name, (what, check) in _PARAMS.items():
-        _expect(
+        expect(
             check(params[name]),
             path,
             f"{where}: params.{name} must be {what}; the file has {params[name]!r}",
@@ -362,34 +364,34 @@ def _check_document(document: Any, path: str) -> None:
 
     series = document["series"]
     series_keys = {"columns", "target", "features", "date_column", "freq", "rows", "index"}
-    _expect(
+    expect(
         isinstance(series, dict) and set(series) == series_keys,
         path,
         f"{where}: series must have exactly the keys {sorted(series_keys)}",
     )
     columns, target, features = series["columns"], series["target"], series["features"]
-    _expect(
+    expect(
         _is_strings(columns) and columns and len(set(columns)) == len(columns),
         path,
         f"{where}: series.columns must be a non-empty list of distinct strings",
     )
-    _expect(
+    expect(
         _is_strings(target) and target and _is_strings(features) and columns == features + target,
         path,
         f"{where}: series.columns must be series.features then series.target; the file has "
         f"columns {columns!r}, features {features!r}, target {target!r}",
     )
-    _expect(
+    expect(
         _is_int(series["rows"]) and series["rows"] >= 2,
         path,
         f"{where}: series.rows must be an integer of at least 2",
     )
-    _expect(
+    expect(
         series["date_column"] is None or isinstance(series["date_column"], str),
         path,
         f"{where}: series.date_column must be null or a string",
     )
-    _expect(
+    expect(
         series["freq"] is None or (series["date_column"] is not None and _is_freq(series["freq"])),
         path,
         f"{where}: series.freq must be null, or a pandas frequency (e.g. 'MS') for a dated "
@@ -398,7 +400,7 @@ def _check_document(document: Any, path: str) -> None:
     _check_index(series, path)
 
     fitted = document["fitted"]
-    _expect(
+    expect(
         isinstance(fitted, dict)
         and set(fitted) == {"target_names_", "n_targets_"}
         and fitted["target_names_"] == target
@@ -426,37 +428,37 @@ def _is_freq(value: Any) -> bool:
 def _check_index(series: dict[str, Any], path: str) -> None:
     index, rows = series["index"], series["rows"]
     where = "forecaster.json: series.index"
-    _expect(isinstance(index, dict), path, f"{where} must be a dict")
+    expect(isinstance(index, dict), path, f"{where} must be a dict")
     dated = series["date_column"] is not None
     if dated:
         keys = {"kind", "unit", "name", "freq"}
-        _expect(
+        expect(
             set(index) == keys and index["kind"] == "datetime",
             path,
             f"{where} of a dated series must be {{'kind': 'datetime', 'unit', 'name', 'freq'}}",
         )
-        _expect(index["unit"] in _UNITS, path, f"{where}.unit must be one of {list(_UNITS)}")
-        _expect(
+        expect(index["unit"] in _UNITS, path, f"{where}.unit must be one of {list(_UNITS)}")
+        expect(
             index["freq"] is None or _is_freq(index["freq"]),
             path,
             f"{where}.freq must be null or a pandas frequency; the file has {index['freq']!r}",
         )
     else:
         keys = {"kind", "start", "stop", "step", "name"}
-        _expect(
+        expect(
             set(index) == keys and index["kind"] == "range",
             path,
             f"{where} of an undated series must be {{'kind': 'range', 'start', 'stop', 'step', "
             "'name'}",
         )
-        _expect(
+        expect(
             all(_is_int(index[k]) for k in ("start", "stop", "step"))
             and index["step"] != 0
             and len(range(index["start"], index["stop"], index["step"])) == rows,
             path,
             f"{where}: start, stop and step must be integers making {rows} rows (series.rows)",
         )
-    _expect(
+    expect(
         index["name"] is None or isinstance(index["name"], str),
         path,
         f"{where}.name must be null or a string",
@@ -466,9 +468,9 @@ def _check_index(series: dict[str, Any], path: str) -> None:
 def _check_scaler(scaler: Any, name: str | None, features: list[str], path: str) -> None:
     where = "forecaster.json: scaler"
     if name is None:
-        _expect(scaler is None, path, f"{where} must be null when params.scaler is null")
+        expect(scaler is None, path, f"{where} must be null when params.scaler is null")
         return
-    _expect(
+    expect(
         isinstance(scaler, dict) and set(scaler) == {"target", "feature"},
         path,
         f"{where} must be {{'target': {{...}}, 'feature': {{...}} or null}}",
@@ -476,9 +478,9 @@ def _check_scaler(scaler: Any, name: str | None, features: list[str], path: str)
     for part, present in (("target", True), ("feature", bool(features))):
         entry = scaler[part]
         if not present:
-            _expect(entry is None, path, f"{where}.{part} must be null without features")
+            expect(entry is None, path, f"{where}.{part} must be null without features")
             continue
-        _expect(
+        expect(
             isinstance(entry, dict)
             and set(entry) == {"n_samples_seen_"}
             and _is_number(entry["n_samples_seen_"]),
@@ -491,7 +493,7 @@ def _check_history(history: Any, path: str) -> None:
     if history is None:
         return
     where = "forecaster.json: history"
-    _expect(
+    expect(
         isinstance(history, dict)
         and set(history) == {"history", "epoch"}
         and isinstance(history["history"], dict)
@@ -528,7 +530,7 @@ def _check_model(model: Any, document: dict[str, Any], path: str) -> None:
     params, series = document["params"], document["series"]
     inputs = (params["look_back"], len(series["columns"]))
     outputs = params["horizon"] * len(series["target"])
-    _expect(
+    expect(
         type(model) is Sequential
         and tuple(model.input_shape[1:]) == inputs
         and tuple(model.output_shape[1:]) == (outputs,),
@@ -544,7 +546,7 @@ def _index(document: dict[str, Any], tensors: dict[str, torch.Tensor], path: str
     if index["kind"] == "range":
         return pd.RangeIndex(index["start"], index["stop"], index["step"], name=index["name"])
     values = tensors["index"].numpy().copy().view(f"datetime64[{index['unit']}]")
-    _expect(
+    expect(
         bool(np.all(values[1:] > values[:-1])),
         path,
         "series.safetensors: the dates of 'index' must increase without repeats",
@@ -615,13 +617,13 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
     from lstmkit.forecast.lstm import Forecaster
 
     path = os.fspath(path)
-    data = _read_file(path, max_bytes)
-    members = _open_archive(path, data, format=FORMAT, required=_MEMBERS, optional=_OPTIONAL)
+    data = read_file(path, max_bytes)
+    members = open_archive(path, data, format=FORMAT, required=_MEMBERS, optional=OPTIONAL_MEMBERS)
     check_format(members, path, FORMAT, FORMAT_VERSION)
-    document = _loads(members["forecaster.json"], path, "forecaster.json")
+    document = load_json(members["forecaster.json"], path, "forecaster.json")
     _check_document(document, path)
     expected = _expected_tensors(document)
-    _check_header(members["series.safetensors"], expected, path, "series.safetensors")
+    check_tensor_header(members["series.safetensors"], expected, path, "series.safetensors")
 
     forecaster = Forecaster(**document["params"])
     try:
@@ -631,9 +633,9 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
     model = model_from_members(members, path)
     _check_model(model, document, path)
 
-    tensors = _tensors(members["series.safetensors"], path, "series.safetensors")
+    tensors = read_tensors(members["series.safetensors"], path, "series.safetensors")
     values = tensors["frame"].numpy().copy()
-    _expect(
+    expect(
         not np.isnan(values).any(),
         path,
         "series.safetensors: 'frame' has NaN, which fit() never accepts",
