@@ -398,3 +398,14 @@ def test_examples_quiet_prints_only_the_outcome(tmp_path, capsys):
     lines = dict(line.split(": ", 1) for line in out.splitlines())
     assert float(lines["largest_error"]) >= 0
     assert str(tmp_path / "loss.png") in lines["files"]
+
+
+def test_semicolon_and_tab_separated_files_are_read(tmp_path, capsys):
+    frame = pd.read_csv(AIRLINE)
+    for name, separator in (("semicolon.csv", ";"), ("tabs.tsv", "\t")):
+        path = tmp_path / name
+        frame.to_csv(path, sep=separator, index=False)
+        code, _, _ = quick_forecast(capsys, tmp_path / name.split(".")[0], data=str(path))
+        assert code == 0
+        metrics = json.loads((tmp_path / name.split(".")[0] / "metrics.json").read_text())
+        assert metrics["data"]["rows"] == 144 and metrics["data"]["target"] == "Passengers"

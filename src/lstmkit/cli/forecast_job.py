@@ -86,6 +86,12 @@ def read_csv(path: str, argument: str = "DATA") -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"{argument}: {path!r} is not a readable CSV file ({first})") from None
+    if frame.shape[1] == 1:
+        # One column whose name holds a ';' or a tab: a file with another separator.
+        header = str(frame.columns[0])
+        separator = next((mark for mark in (";", "\t") if mark in header), None)
+        if separator is not None:
+            frame = pd.read_csv(file, sep=separator)
     if frame.empty:
         raise ValueError(f"{argument}: {path!r} has a header but no rows")
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
