@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,7 @@ MODEL_FILE = "forecaster.lstmkit"
 
 @dataclass
 class ForecastSettings:
-    """Everything ``lstmkit forecast`` needs; ``command`` is the command line that reproduces
-    the run, every option spelled out."""
+    """Everything ``lstmkit forecast`` needs (the demo fills in its own)."""
 
     data: str
     target: str | None
@@ -67,8 +66,27 @@ class ForecastSettings:
     sarimax: bool = False
     log: bool = False
     out: str = "lstmkit-forecast"
-    command: str = ""
     title: str | None = None
+
+    def command_line(self) -> str:
+        """The ``lstmkit forecast`` command that reproduces this run, every option spelled
+        out (call it once the target is known)."""
+        words = ["lstmkit", "forecast", self.data, "--target", str(self.target)]
+        if self.features:
+            words += ["--features", ",".join(self.features)]
+        if self.date_column:
+            words += ["--date-column", self.date_column]
+        words += ["--look-back", str(self.look_back), "--horizon", str(self.horizon)]
+        words += ["--test", self.test, "--epochs", str(self.epochs)]
+        words += ["--units", str(self.units), "--layers", str(self.layers)]
+        if self.season is not None:
+            words += ["--season", str(self.season)]
+        if self.log:
+            words.append("--log")
+        if self.sarimax:
+            words.append("--sarimax")
+        words += ["--seed", str(self.seed), "--out", self.out]
+        return shlex.join(words)
 
 
 def read_csv(path: str, argument: str = "DATA") -> pd.DataFrame:
@@ -278,17 +296,10 @@ def _frame_for_csv(frame: pd.DataFrame, date_column: str | None) -> pd.DataFrame
     return out
 
 
-def run_forecast(
-    settings: ForecastSettings,
-    reporter: Any,
-    out: Path,
-    command: Callable[[ForecastSettings], str] | None = None,
-) -> dict[str, Any]:
-    """Run the forecast job and write its files into ``out`` (an empty staging folder).
-
-    ``reporter``: a :class:`~lstmkit.cli.progress.Reporter`. ``command``: makes the command
-    line that reproduces the run from the settings once the target and date column are known.
-    Returns what ``metrics.json`` holds."""
+def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[str, Any]:
+    """Run the forecast job and write its files into ``out`` (an empty staging folder);
+    ``reporter`` is a :class:`~lstmkit.cli.progress.Reporter`. Returns what ``metrics.json``
+    holds."""
     for name in ("look_back", "horizon", "epochs", "units", "layers"):
         _positive(f"--{name.replace('_', '-')}", getattr(settings, name))
     if settings.season is not None:
@@ -304,8 +315,6 @@ def run_forecast(
     except ValueError as error:
         raise ValueError(_option_names(str(error))) from None
     settings = replace(settings, target=series.target[0], date_column=series.date_column)
-    if command is not None:
-        settings.command = command(settings)
     rows = len(series.frame)
     n_test = parse_test_size(settings.test, rows)
     _check_rows(series, settings, n_test)
@@ -373,7 +382,7 @@ def run_forecast(
     history = lstm.history_.history
     metrics = _json_ready(
         {
-            "command": settings.command,
+            "command": settings.command_line(),
             "data": _summary(series, n_train, settings.data),
             "settings": {
                 "look_back": settings.look_back,

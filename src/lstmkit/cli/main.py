@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -20,8 +19,9 @@ from typing import Any
 
 from lstmkit.cli.examples import list_examples, run_example
 from lstmkit.cli.forecast_job import ForecastSettings, run_forecast, run_predict
-from lstmkit.cli.outdir import check_destination, staged_folder
+from lstmkit.cli.outdir import staged_folder
 from lstmkit.cli.progress import Reporter
+from lstmkit.cli.report import MODEL_LABELS
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -172,31 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
 # -- sub-commands ---------------------------------------------------------------------------------
 
 
-def _forecast_command(settings: ForecastSettings) -> str:
-    words = ["lstmkit", "forecast", settings.data, "--target", settings.target]
-    if settings.features:
-        words += ["--features", ",".join(settings.features)]
-    if settings.date_column:
-        words += ["--date-column", settings.date_column]
-    words += ["--look-back", str(settings.look_back), "--horizon", str(settings.horizon)]
-    words += ["--test", settings.test, "--epochs", str(settings.epochs)]
-    words += ["--units", str(settings.units), "--layers", str(settings.layers)]
-    if settings.season is not None:
-        words += ["--season", str(settings.season)]
-    if settings.log:
-        words.append("--log")
-    if settings.sarimax:
-        words.append("--sarimax")
-    words += ["--seed", str(settings.seed), "--out", settings.out]
-    return shlex.join(words)
-
-
 def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> int:
     reporter = Reporter(args.quiet)
     out = Path(settings.out)
-    check_destination(out)
     with staged_folder(out) as staging:
-        metrics = run_forecast(settings, reporter, staging, command=_forecast_command)
+        metrics = run_forecast(settings, reporter, staging)
     if args.json:
         print(json.dumps({"out": str(out), **metrics}, indent=2))
         return 0
@@ -207,8 +187,6 @@ def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> i
 
 
 def _scores_text(metrics: dict[str, Any]) -> str:
-    from lstmkit.cli.report import MODEL_LABELS
-
     data = metrics["data"]
     lines = [
         f"{data['target']}: one-step-ahead scores on the last {data['test']['rows']} rows "
