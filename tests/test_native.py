@@ -333,7 +333,7 @@ def test_supports_names_the_activations_it_computes() -> None:
     ],
 )
 @needs_native
-def test_fused_training_step_trains_as_lstmkit_does(
+def test_the_training_step_engine_trains_as_lstmkit_does(
     loss: str, dense_activation: str, stateful: bool, activation: str, go_backwards: bool
 ) -> None:
     from lstmkit.layers import LSTM, Dense
@@ -364,20 +364,33 @@ def test_fused_training_step_trains_as_lstmkit_does(
         y = np.eye(outputs, dtype=np.float32)[rng.integers(0, outputs, batch * steps)]
     else:
         y = (rng.random((batch * steps, outputs)) > 0.5).astype(np.float32)
-    fused = native.LSTMDenseStep(
-        [torch.tensor(w) for w in model.get_weights()],
-        activation=activations.get(activation),
-        go_backwards=go_backwards,
-        stateful=stateful,
-        dense_activation=dense_activation,
+    weights = [torch.tensor(w) for w in model.get_weights()]
+    engine = native.LSTMStackStep(
+        features,
+        [native.StackLSTM(units, activations.get(activation), activations.sigmoid, go_backwards)],
+        [native.StackDense(outputs, activations.get(dense_activation))],
         loss=loss,
+        m=[torch.zeros_like(w) for w in weights],
+        v=[torch.zeros_like(w) for w in weights],
     )
     history = model.fit(X, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)
-    losses = [
-        fused.train_step(torch.from_numpy(X[i : i + batch]), torch.from_numpy(y[i : i + batch]))
-        for i in range(0, batch * steps, batch)
-    ]
-    for expected, got in zip(model.get_weights(), fused.weights, strict=True):
+    state = [torch.zeros(batch, units), torch.zeros(batch, units)]
+    losses = []
+    for step, i in enumerate(range(0, batch * steps, batch), 1):
+        final = [torch.empty(batch, units), torch.empty(batch, units)]
+        losses.append(
+            engine.train_step(
+                torch.from_numpy(X[i : i + batch]),
+                torch.from_numpy(y[i : i + batch]),
+                weights,
+                [],
+                states=[*state, *final] if stateful else None,
+                iteration=step,
+                learning_rate=0.001,
+            )
+        )
+        state = final
+    for expected, got in zip(model.get_weights(), weights, strict=True):
         np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-6)
     assert np.mean(losses) == pytest.approx(history.history["loss"][0], rel=1e-5)
 

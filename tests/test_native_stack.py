@@ -1,4 +1,4 @@
-"""The native whole training step of stacks (``lstmkit.training.native_step.NativeStackStep``,
+"""The native whole training step of stacks (``lstmkit.training.native_step.NativeTrainStep``,
 ``lstmkit_stack_train_step`` in lstm.cpp): LSTM layers, then Dense layers, each optionally
 followed by a Dropout, against the regular step (forward, loss, ``torch.autograd.grad``,
 ``optimizer.apply``) — losses, predictions, weights and Adam's slots to 1e-5 — with the dropout
@@ -82,6 +82,25 @@ def _one_lstm_dropout() -> Sequential:
     return Sequential([LSTM(5, input_shape=(2, 3)), Dropout(0.4, seed=1), Dense(2)])
 
 
+def _stateful(batch: int, timesteps: int) -> Callable[[], Sequential]:
+    def make() -> Sequential:
+        return Sequential(
+            [
+                LSTM(
+                    16,
+                    return_sequences=True,
+                    stateful=True,
+                    batch_input_shape=(batch, timesteps, 3),
+                ),
+                Dropout(0.2, seed=3),
+                LSTM(16, stateful=True, go_backwards=True),
+                Dense(2, activation="sigmoid"),
+            ]
+        )
+
+    return make
+
+
 #: name: (make model, loss, batch, global seeding). A model with unseeded Dropout layers draws
 #: from the global generator, restored to the same state before each side's step.
 STACK_CASES: dict[str, tuple[Callable[[], Sequential], str, int]] = {
@@ -93,6 +112,9 @@ STACK_CASES: dict[str, tuple[Callable[[], Sequential], str, int]] = {
     "hidden Dense + Dropout": (_hidden_dense, "binary_crossentropy", 7),
     "softmax": (_softmax, "categorical_crossentropy", 13),
     "one LSTM + Dropout, mse": (_one_lstm_dropout, "mean_squared_error", 64),
+    "stateful stack": (_stateful(4, 3), "binary_crossentropy", 4),
+    # Enough work that the batch is split over two threads, each half with its own states.
+    "stateful stack, two threads": (_stateful(32, 8), "binary_crossentropy", 32),
 }
 
 
@@ -151,7 +173,7 @@ def test_native_stack_step_equals_the_regular_step(case: str) -> None:
     make, loss_name, batch = STACK_CASES[case]
     models, optimizers, loss = _pair(make, loss_name)
     step = native_step.plan(models[0], loss, optimizers[0], ["accuracy"], batch_size=batch)
-    assert isinstance(step, native_step.NativeStackStep)
+    assert isinstance(step, native_step.NativeTrainStep)
     shape = models[0].input_shape[1:]
     outputs = models[0].output_shape[-1]
     rng = np.random.default_rng(1)
@@ -171,6 +193,11 @@ def test_native_stack_step_equals_the_regular_step(case: str) -> None:
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(step.prediction, prediction, rtol=1e-5, atol=1e-6)
     _assert_same_training(models, optimizers, 5)
+    for native_layer, regular_layer in zip(models[0].layers, models[1].layers, strict=True):
+        if getattr(native_layer, "stateful", False):
+            assert native_layer.states[0].any()
+            for got, expected in zip(native_layer.states, regular_layer.states, strict=True):
+                torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_a_reused_buffer_draws_what_a_new_mask_and_functional_dropout_draw() -> None:
@@ -253,7 +280,7 @@ def test_a_batch_too_big_for_the_native_kernel_takes_the_regular_step() -> None:
     # regular one for a batch of 151 and the kernel for a batch of 2.
     assert native_step.plan(models[0], loss, optimizers[0], [], batch_size=151) is None
     step = native_step.plan(models[0], loss, optimizers[0], [])
-    assert isinstance(step, native_step.NativeStackStep)
+    assert isinstance(step, native_step.NativeTrainStep)
     rng = np.random.default_rng(4)
     for batch in (151, 2):
         x, y = _batch(rng, "mean_squared_error", batch, (5, 3), 1)
@@ -300,15 +327,6 @@ def _unplannable() -> dict[str, tuple[Callable[[], Sequential], object, Callable
         "mask": (stack(Masking(input_shape=(3, 2)), LSTM(4), Dense(1)), "mse", Adam),
         "LSTM dropout": (stack(first(dropout=0.1), LSTM(4), Dense(1)), "mse", Adam),
         "recurrent dropout": (stack(first(recurrent_dropout=0.1), LSTM(4), Dense(1)), "mse", Adam),
-        "stateful stack": (
-            stack(
-                LSTM(4, return_sequences=True, stateful=True, batch_input_shape=(2, 3, 2)),
-                LSTM(4, stateful=True),
-                Dense(1),
-            ),
-            "mse",
-            Adam,
-        ),
         "last LSTM returning sequences": (
             stack(first(), LSTM(4, return_sequences=True), Dense(1)),
             "mse",

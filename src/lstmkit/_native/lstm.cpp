@@ -761,181 +761,12 @@ int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, cons
   return 0;
 }
 
-
-// -- one whole training step of LSTM -> Dense -> loss, with Adam ----------------------------------
-//
-// The model of W0, W3 and W4: one LSTM layer (last output only) and a Dense layer, trained with
-// Keras's Adam on one of three losses. The five weights are separate arrays, in this order:
-//   kernel (D, 4U), recurrent_kernel (U, 4U), bias (4U), dense kernel (U, O), dense bias (O)
-// and so are Adam's moments m[i], v[i], each shaped like weight i: the caller's own tensors are
-// updated in place. The initial state h0, c0 (B, U) is read (zeros for a stateless model); when
-// hT, cT are given they receive the final state, as a stateful Keras layer keeps it.
-
-enum DenseActivation : int { kDenseLinear = 0, kDenseSigmoid = 1, kDenseSoftmax = 2 };
-enum Loss : int { kMeanSquaredError = 0, kBinaryCrossentropy = 1, kCategoricalCrossentropy = 2 };
-
-long lstmkit_step_parameter_floats(long D, long U, long O) {
-  return D * 4 * U + U * 4 * U + 4 * U + U * O + O;
-}
-
-
-// Returns the batch's mean loss (Keras's sum_over_batch_size), or NaN for bad codes.
-// prediction_out (B, O), when not null, receives the model's output.
-float lstmkit_train_step(const float* x, const float* y, const float* h0, const float* c0,
-                         float* hT_out, float* cT_out, float* const* weights, float* const* m,
-                         float* const* v, long B, long T, long D, long U, long O, int activation,
-                         int recurrent_activation, int go_backwards, int dense_activation,
-                         int loss, double learning_rate, double beta_1, double beta_2,
-                         double epsilon, long iteration, float* prediction_out) {
-  const FlushDenormals flush;
-  const long G = 4 * U;
-  const float* W = weights[0];
-  const float* R = weights[1];
-  const float* Wd = weights[3];
-  const float* bd = weights[4];
-  const long sizes[5] = {D * G, U * G, G, U * O, O};
-
-  thread_local std::vector<float> ws, buffers, grads;
-  ws.resize(lstmkit_forward_workspace_floats(B, T, U));
-  buffers.resize(4 * B * U + 3 * B * O);
-  grads.resize(lstmkit_step_parameter_floats(D, U, O));
-  float* dW = grads.data();
-  float* dR = dW + sizes[0];
-  float* db = dR + sizes[1];
-  float* dWd = db + sizes[2];
-  float* dbd = dWd + sizes[3];
-  float* hT = buffers.data();
-  float* cT = hT + B * U;
-  float* dh = cT + B * U;
-  float* dummy = dh + B * U;
-  float* p = dummy + B * U;  // (B, O) the prediction
-  float* dp = p + B * O;     // (B, O) dloss/dprediction, then dloss/dlogits
-  float* q = dp + B * O;     // (B, O) scratch
-
-  if (lstmkit_lstm_forward(x, h0, c0, W, R, weights[2], B, T, D, U, activation,
-                           recurrent_activation, go_backwards, 0, nullptr, hT, cT, ws.data()))
-    return NAN;
-  // Dense: p = act(hT @ Wd + bd)
-  for (long r = 0; r < B; ++r) std::memcpy(p + r * O, bd, sizeof(float) * O);
-  tl_a_rows.resize(B > U ? B : U);
-  tl_c_rows.resize(B > U ? B : U);
-  for (long r = 0; r < B; ++r) {
-    tl_a_rows[r] = hT + r * U;
-    tl_c_rows[r] = p + r * O;
-  }
-  gemm_rows(tl_a_rows.data(), Wd, tl_c_rows.data(), B, U, O, true);
-  for (long r = 0; r < B; ++r) {
-    float* pr = p + r * O;
-    if (dense_activation == kDenseSigmoid) {
-      activate(kSigmoid, pr, O);
-    } else if (dense_activation == kDenseSoftmax) {
-      float top = pr[0];
-      for (long o = 1; o < O; ++o) top = pr[o] > top ? pr[o] : top;
-      long o = 0;
-      for (; o + 8 <= O; o += 8) store8(pr + o, exp8(load8(pr + o) - top));
-      for (; o < O; ++o) pr[o] = std::exp(pr[o] - top);
-      float sum = 0.0f;
-      for (o = 0; o < O; ++o) sum += pr[o];
-      for (o = 0; o < O; ++o) pr[o] /= sum;
-    } else if (dense_activation != kDenseLinear) {
-      return NAN;
-    }
-  }
-  if (prediction_out) std::memcpy(prediction_out, p, sizeof(float) * B * O);
-
-  // The loss and its gradient with respect to the prediction, as lstmkit.losses computes them
-  // (clipping to [eps, 1 - eps] with eps = 1e-7 passes no gradient outside the interval).
-  const float eps = 1e-7f;
-  double total = 0.0;
-  for (long r = 0; r < B; ++r) {
-    const float* pr = p + r * O;
-    const float* yr = y + r * O;
-    float* dpr = dp + r * O;
-    if (loss == kMeanSquaredError) {
-      for (long o = 0; o < O; ++o) {
-        const float e = pr[o] - yr[o];
-        total += double(e) * e / O;
-        dpr[o] = 2.0f * e / float(B * O);
-      }
-    } else if (loss == kBinaryCrossentropy) {
-      for (long o = 0; o < O; ++o) {
-        const float pc = std::fmin(std::fmax(pr[o], eps), 1.0f - eps);
-        total -= (yr[o] * std::log(pc) + (1.0f - yr[o]) * std::log(1.0f - pc)) / O;
-        const bool inside = pr[o] >= eps && pr[o] <= 1.0f - eps;
-        dpr[o] = inside ? (pc - yr[o]) / (pc * (1.0f - pc)) / float(B * O) : 0.0f;
-      }
-    } else if (loss == kCategoricalCrossentropy) {
-      float sum = 0.0f;
-      for (long o = 0; o < O; ++o) sum += pr[o];
-      float* qr = q + r * O;  // dloss/d(p / sum)
-      float dot = 0.0f;
-      for (long o = 0; o < O; ++o) {
-        const float n = pr[o] / sum;
-        const float nc = std::fmin(std::fmax(n, eps), 1.0f - eps);
-        total -= yr[o] * std::log(nc);
-        qr[o] = (n >= eps && n <= 1.0f - eps) ? -yr[o] / nc / float(B) : 0.0f;
-        dot += qr[o] * n;
-      }
-      for (long o = 0; o < O; ++o) dpr[o] = (qr[o] - dot) / sum;
-    } else {
-      return NAN;
-    }
-    // Through the Dense activation: dlogits.
-    if (dense_activation == kDenseSigmoid) {
-      for (long o = 0; o < O; ++o) dpr[o] *= pr[o] * (1.0f - pr[o]);
-    } else if (dense_activation == kDenseSoftmax) {
-      float dot = 0.0f;
-      for (long o = 0; o < O; ++o) dot += dpr[o] * pr[o];
-      for (long o = 0; o < O; ++o) dpr[o] = pr[o] * (dpr[o] - dot);
-    }
-  }
-
-  // Dense backward: dbd = sum dlogits, dWd = hT^T (U, B) @ dlogits (B, O), and
-  // dh = dlogits @ Wd^T (row k of Wd dotted with each row of dlogits).
-  std::memset(dWd, 0, sizeof(float) * (U * O + O));
-  for (long r = 0; r < B; ++r) axpy(1.0f, dp + r * O, dbd, O);
-  tl_transposed.resize(U * B);
-  float* hT_t = tl_transposed.data();
-  for (long r = 0; r < B; ++r)
-    for (long k = 0; k < U; ++k) hT_t[k * B + r] = hT[r * U + k];
-  tl_a_rows.resize(B > U ? B : U);
-  tl_c_rows.resize(B > U ? B : U);
-  for (long k = 0; k < U; ++k) {
-    tl_a_rows[k] = hT_t + k * B;
-    tl_c_rows[k] = dWd + k * O;
-  }
-  gemm_rows(tl_a_rows.data(), dp, tl_c_rows.data(), U, B, O, true);
-  std::memset(dh, 0, sizeof(float) * B * U);
-  for (long r = 0; r < B; ++r) {
-    tl_a_rows[r] = dp + r * O;
-    tl_c_rows[r] = dh + r * U;
-  }
-  gemm_rows_nt(tl_a_rows.data(), Wd, tl_c_rows.data(), B, O, U);
-  if (lstmkit_lstm_backward(x, h0, c0, W, R, B, T, D, U, activation, recurrent_activation,
-                            go_backwards, 0, ws.data(), dh, nullptr, nullptr, nullptr, dummy,
-                            dummy, dW, dR, db))
-    return NAN;
-
-  // Keras's Adam, weight by weight, with lstmkit's float32 constants.
-  const float alpha = float(learning_rate * std::sqrt(1.0 - std::pow(beta_2, double(iteration))) /
-                            (1.0 - std::pow(beta_1, double(iteration))));
-  const float* g = grads.data();
-  for (int i = 0; i < 5; ++i) {
-    adam(weights[i], m[i], v[i], g, sizes[i], alpha, float(1.0 - beta_1), float(beta_2),
-         float(1.0 - beta_2), float(epsilon));
-    g += sizes[i];
-  }
-  if (hT_out) std::memcpy(hT_out, hT, sizeof(float) * B * U);
-  if (cT_out) std::memcpy(cT_out, cT, sizeof(float) * B * U);
-  return float(total / B);
-}
-
 }  // extern "C"
 
 // -- one whole training step of a stack of LSTM layers and Dense layers, with Adam ---------------
 //
-// The generalisation of lstmkit_train_step to Sequential([LSTM, (Dropout), ..., LSTM, (Dropout),
-// Dense, (Dropout), ..., Dense, (Dropout)]) (W2's model): L >= 1 LSTM layers, all but the last
+// Sequential([LSTM, (Dropout), ..., LSTM, (Dropout), Dense, (Dropout), ..., Dense, (Dropout)]),
+// the models of W0, W2, W3 and W4: L >= 1 LSTM layers, all but the last
 // returning sequences, then K >= 1 Dense layers, each layer optionally followed by a dropout
 // whose multiplier mask (0 or 1 / keep, drawn by the caller from the same random stream as the
 // regular step) is given. The model is described by a compact int64 array `spec`:
@@ -954,7 +785,14 @@ float lstmkit_train_step(const float* x, const float* y, const float* h0, const 
 namespace {
 
 constexpr long kStackSoftmax = kActivationCount;  // the Dense activation code of softmax
-enum : long { kMeanAbsoluteError = 3, kLossCount = 4 };
+// Loss codes (lstmkit.ops.native.STACK_LOSS_CODES).
+enum Loss : long {
+  kMeanSquaredError = 0,
+  kBinaryCrossentropy = 1,
+  kCategoricalCrossentropy = 2,
+  kMeanAbsoluteError = 3,
+  kLossCount = 4
+};
 constexpr long kStackHeader = 4, kStackLstmInts = 5, kStackDenseInts = 3;
 
 // Softmax of each of the B rows of p (B, O), in place, as torch.softmax: shifted by the row's
@@ -1500,54 +1338,6 @@ PyObject* py_workspace_floats(PyObject*, PyObject* const* args, Py_ssize_t nargs
   return PyLong_FromLong(lstmkit_forward_workspace_floats(a[0], a[1], a[2]));
 }
 
-PyObject* py_train_step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  // x, y, h0, c0, hT, cT, 5 weights, 5 m, 5 v (pointers), B, T, D, U, O, activation,
-  // recurrent_activation, go_backwards, dense_activation, loss (integers), then learning_rate,
-  // beta_1, beta_2, epsilon (floats), the iteration and the prediction pointer.
-  constexpr Py_ssize_t kInts = 31;
-  if (nargs != kInts + 6) {
-    PyErr_Format(PyExc_TypeError, "train_step expects %zd arguments; got %zd", kInts + 6, nargs);
-    return nullptr;
-  }
-  long long a[kInts];
-  if (!read_ints(args, kInts, kInts, "train_step", a)) return nullptr;
-  double f[4];
-  for (int i = 0; i < 4; ++i) {
-    f[i] = PyFloat_AsDouble(args[kInts + i]);
-    if (f[i] == -1.0 && PyErr_Occurred()) return nullptr;
-  }
-  const long long iteration = PyLong_AsLongLong(args[kInts + 4]);
-  const long long prediction = PyLong_AsLongLong(args[kInts + 5]);
-  if (PyErr_Occurred()) return nullptr;
-  float* weights[5];
-  float* m[5];
-  float* v[5];
-  for (int i = 0; i < 5; ++i) {
-    weights[i] = ptr<float>(a[6 + i]);
-    m[i] = ptr<float>(a[11 + i]);
-    v[i] = ptr<float>(a[16 + i]);
-  }
-  const long long* n = a + 21;
-  float loss = lstmkit_train_step(
-      ptr<const float>(a[0]), ptr<const float>(a[1]), ptr<const float>(a[2]),
-      ptr<const float>(a[3]), ptr<float>(a[4]), ptr<float>(a[5]), weights, m, v, n[0], n[1], n[2],
-      n[3], n[4], int(n[5]), int(n[6]), int(n[7]), int(n[8]), int(n[9]), f[0], f[1], f[2], f[3],
-      long(iteration), ptr<float>(prediction));
-  if (std::isnan(loss) && (n[5] < 0 || n[5] >= kActivationCount || n[6] < 0 ||
-                           n[6] >= kActivationCount || n[8] < 0 || n[8] > 2 || n[9] < 0 ||
-                           n[9] > 2)) {
-    PyErr_SetString(PyExc_ValueError, "train_step: unknown activation, dense or loss code");
-    return nullptr;
-  }
-  return PyFloat_FromDouble(loss);
-}
-
-PyObject* py_step_parameter_floats(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  long long a[3];
-  if (!read_ints(args, nargs, 3, "step_parameter_floats", a)) return nullptr;
-  return PyLong_FromLong(lstmkit_step_parameter_floats(a[0], a[1], a[2]));
-}
-
 PyObject* py_stack_train_step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   // spec, x, y, prediction (pointers), B, T, iteration, then learning_rate, beta_1, beta_2,
   // epsilon (floats), then 4 state pointers per LSTM layer, the 3L + 2K weight pointers and
@@ -1653,14 +1443,6 @@ PyMethodDef kMethods[] = {
     {"forward_workspace_floats",
      reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_workspace_floats)),
      METH_FASTCALL, "forward_workspace_floats(B, T, U): floats the forward keeps for backward."},
-    {"train_step", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_train_step)),
-     METH_FASTCALL,
-     "train_step(x, y, h0, c0, hT, cT, w0..w4, m0..m4, v0..v4, B, T, D, U, O, activation, "
-     "recurrent_activation, go_backwards, dense_activation, loss, learning_rate, beta_1, "
-     "beta_2, epsilon, iteration, prediction_out) -> mean loss; pointers as integers."},
-    {"step_parameter_floats",
-     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_step_parameter_floats)),
-     METH_FASTCALL, "step_parameter_floats(D, U, O): length of train_step's flat buffers."},
     {"set_avx512", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_set_avx512)),
      METH_FASTCALL,
      "set_avx512(allowed) -> whether the CPU has AVX-512 (allowed = 0: the portable kernel)."},

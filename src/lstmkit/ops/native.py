@@ -35,12 +35,9 @@ except ImportError:  # not built: the PyTorch paths of lstmkit.ops.recurrent rem
 
 __all__ = [
     "ACTIVATION_CODES",
-    "DENSE_ACTIVATION_CODES",
-    "LOSS_CODES",
     "NATIVE",
     "STACK_DENSE_ACTIVATION_CODES",
     "STACK_LOSS_CODES",
-    "LSTMDenseStep",
     "LSTMFunction",
     "LSTMStackStep",
     "StackDense",
@@ -334,193 +331,6 @@ def lstm(
         _WORKSPACES.give_back(workspace)
 
 
-#: Dense activations and losses the fused training step computes, by their codes in lstm.cpp.
-DENSE_ACTIVATION_CODES = {"linear": 0, "sigmoid": 1, "softmax": 2}
-LOSS_CODES = {"mean_squared_error": 0, "binary_crossentropy": 1, "categorical_crossentropy": 2}
-
-
-class LSTMDenseStep:
-    """A whole training step of ``LSTM(units) -> Dense(outputs, dense_activation)`` with a loss
-    and Keras's Adam, in one native call (forward, loss, backward through time, Adam update).
-
-    ``weights`` are the five tensors, updated in place (the caller's own tensors, not copies)::
-
-        kernel (input_dim, 4u), recurrent_kernel (u, 4u), bias (4u,),
-        dense_kernel (u, outputs), dense_bias (outputs,)
-
-    all contiguous float32 on the CPU; ``m`` and ``v``, Adam's moments, are five tensors shaped
-    like them (zeros when not given), also updated in place. A stateful step keeps
-    ``h, c (batch, u)`` from call to call until :meth:`reset_states`.
-    """
-
-    def __init__(
-        self,
-        weights: list[torch.Tensor],
-        *,
-        m: list[torch.Tensor] | None = None,
-        v: list[torch.Tensor] | None = None,
-        activation: Activation = activations.tanh,
-        recurrent_activation: Activation = activations.sigmoid,
-        go_backwards: bool = False,
-        stateful: bool = False,
-        dense_activation: str = "linear",
-        loss: str = "mean_squared_error",
-        learning_rate: float = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-    ) -> None:
-        if _lstm is None:
-            raise RuntimeError("the native LSTM kernel is not built")
-        if len(weights) != 5:
-            raise ValueError(
-                "weights must be [kernel, recurrent_kernel, bias, dense_kernel, dense_bias]; "
-                f"got {len(weights)} tensors"
-            )
-        self.input_dim, self.units = weights[0].shape[0], weights[1].shape[0]
-        self.outputs = weights[3].shape[1]
-        self.shapes = [
-            (self.input_dim, 4 * self.units),
-            (self.units, 4 * self.units),
-            (4 * self.units,),
-            (self.units, self.outputs),
-            (self.outputs,),
-        ]
-        for table, value, what in (
-            (DENSE_ACTIVATION_CODES, dense_activation, "dense_activation"),
-            (LOSS_CODES, loss, "loss"),
-        ):
-            if value not in table:
-                raise ValueError(f"{what} must be one of {sorted(table)}; got {value!r}")
-        for fn in (activation, recurrent_activation):
-            if fn not in ACTIVATION_CODES:
-                raise ValueError(f"the native LSTM cannot compute the activation {fn!r}")
-        self._weights = self._checked("weights", weights)
-        self._m = self._checked("m", m if m is not None else [torch.zeros(s) for s in self.shapes])
-        self._v = self._checked("v", v if v is not None else [torch.zeros(s) for s in self.shapes])
-        # The moments' memory is fixed (an optimizer loads state into its slots in place, and a
-        # rebuilt one comes through use_moments); the weights' is read at every step.
-        self._moment_pointers = tuple(t.data_ptr() for t in (*self._m, *self._v))
-        self.codes = (
-            ACTIVATION_CODES[activation],
-            ACTIVATION_CODES[recurrent_activation],
-            int(bool(go_backwards)),
-            DENSE_ACTIVATION_CODES[dense_activation],
-            LOSS_CODES[loss],
-        )
-        self.stateful = bool(stateful)
-        self.learning_rate, self.beta_1, self.beta_2, self.epsilon = (
-            float(learning_rate),
-            float(beta_1),
-            float(beta_2),
-            float(epsilon),
-        )
-        self.iterations = 0
-        self._states: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    _NAMES = ("kernel", "recurrent_kernel", "bias", "dense_kernel", "dense_bias")
-
-    @property
-    def weights(self) -> list[torch.Tensor]:
-        """The five weights, updated in place by every step."""
-        return list(self._weights)
-
-    @property
-    def m(self) -> list[torch.Tensor]:
-        """Adam's first moments, shaped like :attr:`weights`."""
-        return list(self._m)
-
-    @property
-    def v(self) -> list[torch.Tensor]:
-        """Adam's second moments, shaped like :attr:`weights`."""
-        return list(self._v)
-
-    def use_moments(self, m: list[torch.Tensor], v: list[torch.Tensor]) -> None:
-        """Update these moment tensors from now on (an optimizer's rebuilt slots)."""
-        self._m, self._v = self._checked("m", m), self._checked("v", v)
-        # The moments' memory is fixed (an optimizer loads state into its slots in place, and a
-        # rebuilt one comes through use_moments); the weights' is read at every step.
-        self._moment_pointers = tuple(t.data_ptr() for t in (*self._m, *self._v))
-
-    def _checked(self, what: str, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-        if len(tensors) != 5:
-            raise ValueError(f"{what} must be five tensors; got {len(tensors)}")
-        for name, tensor, shape in zip(self._NAMES, tensors, self.shapes, strict=True):
-            _check_in_place(f"{what}: {name}", tensor, shape)
-        return list(tensors)
-
-    def _state(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        state = self._states.get(batch)
-        if state is None:
-            state = (torch.zeros(batch, self.units), torch.zeros(batch, self.units))
-            self._states[batch] = state
-        return state
-
-    def reset_states(self) -> None:
-        """Zero the kept state (``model.reset_states()``)."""
-        for h, c in self._states.values():
-            h.zero_()
-            c.zero_()
-
-    def train_step(
-        self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        prediction: torch.Tensor | None = None,
-        *,
-        initial_state: tuple[torch.Tensor, torch.Tensor] | None = None,
-        final_state: tuple[torch.Tensor, torch.Tensor] | None = None,
-        iteration: int | None = None,
-    ) -> float:
-        """One Adam step on the batch ``x (batch, timesteps, input_dim)``, ``y (batch,
-        outputs)``, both contiguous float32 (not checked: the caller's job); returns the batch's
-        mean loss.
-
-        Args:
-            prediction: ``(batch, outputs)``, receives the forward pass's output (for metrics).
-            initial_state, final_state: ``(h, c)``, each ``(batch, units)``: the state to start
-                from and the tensors to receive the final one, instead of the step's own (zeros,
-                or the kept state of a stateful step).
-            iteration: Adam's step number (from 1) instead of the step's own count.
-        """
-        batch, timesteps, _ = x.shape
-        if initial_state is None:
-            h, c = self._state(batch)
-            initial_state = (h, c)
-            if self.stateful and final_state is None:
-                final_state = (h, c)  # read first, written last: in place is safe
-        if iteration is None:
-            self.iterations += 1
-            iteration = self.iterations
-        h_out, c_out = (
-            (0, 0) if final_state is None else (_ptr(final_state[0]), _ptr(final_state[1]))
-        )
-        return _lstm.train_step(
-            x.data_ptr(),
-            y.data_ptr(),
-            initial_state[0].data_ptr(),
-            initial_state[1].data_ptr(),
-            h_out,
-            c_out,
-            # Read at every step: a weight's memory may have been replaced (``param.data = ...``,
-            # as loading a saved model does).
-            *[t.data_ptr() for t in self._weights],
-            *self._moment_pointers,
-            batch,
-            timesteps,
-            self.input_dim,
-            self.units,
-            self.outputs,
-            *self.codes,
-            self.learning_rate,
-            self.beta_1,
-            self.beta_2,
-            self.epsilon,
-            iteration,
-            _ptr(prediction),
-        )
-
-
 #: The Dense activations the stack step computes: every elementwise one of the LSTM kernel, and
 #: softmax (over the last axis), by their codes in lstm.cpp.
 STACK_DENSE_ACTIVATION_CODES: dict[Activation, int] = {
@@ -528,7 +338,26 @@ STACK_DENSE_ACTIVATION_CODES: dict[Activation, int] = {
     activations.softmax: len(ACTIVATION_CODES),
 }
 #: The losses the stack step computes, by their codes in lstm.cpp.
-STACK_LOSS_CODES = {**LOSS_CODES, "mean_absolute_error": 3}
+STACK_LOSS_CODES = {
+    "mean_squared_error": 0,
+    "binary_crossentropy": 1,
+    "categorical_crossentropy": 2,
+    "mean_absolute_error": 3,
+}
+
+
+_threads_set = 0
+
+
+def _follow_torch_threads() -> None:
+    """Let the stack step use as many threads as torch does: from two, a big enough batch is
+    split in halves computed at once (their gradients summed before the update). The kernel is
+    told only when the count changes."""
+    global _threads_set
+    threads = torch.get_num_threads()
+    if threads != _threads_set:
+        _lstm.set_threads(threads)
+        _threads_set = threads
 
 
 class StackLSTM(NamedTuple):
@@ -627,6 +456,7 @@ class LSTMStackStep:
             self.shapes += [(features, layer.outputs), (layer.outputs,)]
             features = layer.outputs
         self.lstms, self.denses = list(lstms), list(denses)
+        self._no_states = [0] * (4 * len(lstms))
         self.input_dim, self.outputs = input_dim, features
         self._layout = header + layers
         self.use_moments(m, v)
@@ -689,12 +519,8 @@ class LSTMStackStep:
             iteration: Adam's step number, from 1.
         """
         batch, timesteps, _ = x.shape
-        state_pointers = (
-            [0] * (4 * len(self.lstms)) if states is None else [_ptr(t) for t in states]
-        )
-        # As many threads as torch uses: from two, a big enough batch is split in halves
-        # computed at once (their gradients summed before the update).
-        _lstm.set_threads(torch.get_num_threads())
+        state_pointers = self._no_states if states is None else [_ptr(t) for t in states]
+        _follow_torch_threads()
         return _lstm.stack_train_step(
             self._spec_pointer,
             x.data_ptr(),

@@ -1,26 +1,22 @@
 """A whole training step in one native call, for the models it fits.
 
-``Sequential([LSTM(u), Dense(o)])`` trained with Keras's Adam on mean squared error or
-binary/categorical cross-entropy — the model of the classic tutorials (W0, W3, W4 of the
-workloads) — spends most of a PyTorch step on per-operation overhead: a few dozen tensor
-operations, an autograd graph and the optimizer's calls, for a few hundred thousand
-floating-point operations. :func:`plan` recognises such a model and returns a function that does
-the forward pass, the loss, the backward pass through time and the Adam update in one call of
-``lstmkit._native`` (:class:`lstmkit.ops.native.LSTMDenseStep`), on the model's own
-``torch.nn.Parameter`` tensors and on the optimizer's own slots (``momentums``, ``velocities``,
-``iterations``), so everything else — saving, loading, callbacks that read or set the weights or
-the learning rate — sees what the regular step would have left.
-
-Stacks — one or more LSTM layers (all but the last returning sequences), then one or more Dense
-layers, each optionally followed by a ``Dropout`` (W2's model) — take the generic kernel of
-:class:`lstmkit.ops.native.LSTMStackStep`, with mean absolute error too and any elementwise or
-softmax Dense activation. Their dropout masks are drawn here, in layer order, from each Dropout's
-own generator (or the global one) with the very calls the layer makes, so a model trained natively
-sees the random numbers the regular step would have drawn.
+The models of the classic tutorials — ``Sequential([LSTM(u), Dense(o)])`` (W0, W3, W4 of the
+workloads) and stacks of LSTM layers, Dense layers and Dropouts (W2) — spend most of a PyTorch
+step on per-operation overhead: a few dozen tensor operations, an autograd graph and the
+optimizer's calls, for a few hundred thousand floating-point operations. :func:`plan` recognises
+such a model and returns a function that does the forward pass, the loss, the backward pass
+through time and the Adam update in one call of ``lstmkit._native``
+(:class:`lstmkit.ops.native.LSTMStackStep`), on the model's own ``torch.nn.Parameter`` tensors
+and on the optimizer's own slots (``momentums``, ``velocities``, ``iterations``), so everything
+else — saving, loading, callbacks that read or set the weights or the learning rate — sees what
+the regular step would have left. Stateful LSTMs start from their states and keep the final
+ones. Dropout masks are drawn here, in layer order, from each Dropout's own generator (or the
+global one) with the very calls the layer makes, so a model trained natively sees the random
+numbers the regular step would have drawn.
 
 Anything else (another layer, LSTM dropout, a mask, another loss or optimizer, clipping, weight
-decay, float64, a stateful stack, LSTM layers too big for the native kernel to beat PyTorch at the
-batch size, the extension not built) gets ``None``: the regular step runs.
+decay, float64, LSTM layers too big for the native kernel to beat PyTorch at the batch size, the
+extension not built) gets ``None``: the regular step runs.
 """
 
 from __future__ import annotations
@@ -37,18 +33,14 @@ from lstmkit.ops import native
 from lstmkit.ops import recurrent as recurrent_ops
 from lstmkit.optimizers import Adam
 
-__all__ = ["NativeStackStep", "NativeTrainStep", "plan"]
+__all__ = ["NativeTrainStep", "plan"]
 
+#: The losses the native step computes, by the name lstmkit.ops.native knows them by.
 _LOSSES = {
     losses_module.mean_squared_error: "mean_squared_error",
     losses_module.binary_crossentropy: "binary_crossentropy",
     losses_module.categorical_crossentropy: "categorical_crossentropy",
-}
-_STACK_LOSSES = {**_LOSSES, losses_module.mean_absolute_error: "mean_absolute_error"}
-_DENSE_ACTIVATIONS = {
-    activations.linear: "linear",
-    activations.sigmoid: "sigmoid",
-    activations.softmax: "softmax",
+    losses_module.mean_absolute_error: "mean_absolute_error",
 }
 
 
@@ -72,170 +64,23 @@ def _native_wins(lstms: list[LSTM], batch: int, timesteps: int) -> bool:
 
 
 class NativeTrainStep:
-    """``step(x, y) -> loss``: one training step of the planned model, in place.
+    """``step(x, y) -> loss``: one training step of the planned model (see :func:`plan`), in
+    place, in one native call of :class:`lstmkit.ops.native.LSTMStackStep` after drawing the
+    batch's dropout masks.
 
     ``x`` is ``(batch, timesteps, input_dim)`` and ``y`` ``(batch, outputs)`` (or ``(batch,)``
     with one output), float32. Returns the batch's mean loss as a 0-d tensor, as the loss the
     regular step computes; :attr:`prediction` then holds the model's output ``(batch, outputs)``
     for the metrics. A batch the kernel does not take (targets of another shape, which the
-    regular loss broadcasts; another dtype) gets the regular step, here.
-    """
+    regular loss broadcasts; another dtype; a batch too big for the kernel to beat PyTorch) gets
+    the regular step, here.
 
-    def __init__(
-        self,
-        model: Any,
-        loss: losses_module.Loss,
-        loss_name: str,
-        optimizer: Adam,
-        params: list[torch.nn.Parameter],
-        metrics: bool,
-    ) -> None:
-        lstm, dense = model.layers
-        self._bind(model, loss, optimizer, params, metrics)
-        self.lstm = lstm
-        # The Parameters themselves: their memory is read at every step (``data_ptr``), so a
-        # ``.data`` replaced or a weight loaded in place is what the next step updates.
-        self.engine = native.LSTMDenseStep(
-            list(params),
-            m=optimizer.momentums,
-            v=optimizer.velocities,
-            activation=lstm.activation,
-            recurrent_activation=lstm.recurrent_activation,
-            go_backwards=lstm.go_backwards,
-            stateful=lstm.stateful,
-            dense_activation=_DENSE_ACTIVATIONS[dense.activation],
-            loss=loss_name,
-        )
-        self._slots = (optimizer.momentums, optimizer.velocities)
-        self._zeros: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def _bind(
-        self,
-        model: Any,
-        loss: losses_module.Loss,
-        optimizer: Adam,
-        params: list[torch.nn.Parameter],
-        metrics: bool,
-    ) -> None:
-        """What every native step keeps: the model, its loss and optimizer, the planned
-        weights, whether metrics read the predictions, and the per-shape caches."""
-        self.model = model
-        self.loss = loss
-        self.optimizer = optimizer
-        self.params = params
-        self.metrics = metrics
-        self._predictions: dict[int, torch.Tensor] = {}
-        self._wins: dict[tuple[int, int], bool] = {}
-        #: The model's output for the last batch, ``(batch, outputs)``.
-        self.prediction: torch.Tensor | None = None
-
-    def _prediction_buffer(self, batch: int, outputs: int) -> torch.Tensor:
-        """Where the kernel writes this batch's output: a new tensor when metrics may keep it,
-        else a buffer reused per batch size."""
-        if self.metrics:
-            return torch.empty(batch, outputs)
-        prediction = self._predictions.get(batch)
-        if prediction is None:
-            prediction = self._predictions[batch] = torch.empty(batch, outputs)
-        return prediction
-
-    def _native_wins(self, lstms: list[LSTM], x: torch.Tensor) -> bool:
-        """:func:`_native_wins` for this batch's shape, remembered per ``(batch, timesteps)``."""
-        key = (x.shape[0], x.shape[1])
-        wins = self._wins.get(key)
-        if wins is None:
-            wins = self._wins[key] = _native_wins(lstms, *key)
-        return wins
-
-    def _follow_the_optimizer(self) -> None:
-        """The optimizer's slots were rebuilt (new lists): use the new ones, if they are still
-        for the planned weights."""
-        optimizer = self.optimizer
-        built = optimizer._params
-        if len(built) != len(self.params) or any(
-            a is not b for a, b in zip(built, self.params, strict=True)
-        ):
-            raise RuntimeError(
-                "the optimizer was rebuilt for other weights than the planned model's; plan the "
-                "step again"
-            )
-        self.engine.use_moments(optimizer.momentums, optimizer.velocities)
-        self._slots = (optimizer.momentums, optimizer.velocities)
-
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        engine, optimizer = self.engine, self.optimizer
-        if optimizer.momentums is not self._slots[0] or optimizer.velocities is not self._slots[1]:
-            self._follow_the_optimizer()
-        batch = x.shape[0]
-        if y.dim() != 2 or y.shape[1] != engine.outputs or y.dtype is not torch.float32:
-            if y.numel() != batch * engine.outputs or x.dtype is not torch.float32:
-                return self._regular(x, y)
-            y = y.reshape(batch, engine.outputs).to(torch.float32)
-        if x.dtype is not torch.float32 or not self._native_wins([self.lstm], x):
-            return self._regular(x, y)
-        x, y = x.contiguous(), y.contiguous()
-        engine.learning_rate = optimizer.learning_rate
-        engine.beta_1, engine.beta_2, engine.epsilon = (
-            optimizer.beta_1,
-            optimizer.beta_2,
-            optimizer.epsilon,
-        )
-        prediction = self._prediction_buffer(batch, engine.outputs)
-        lstm = self.lstm
-        final_state = None
-        if lstm.stateful:
-            if lstm.states is None:
-                lstm.reset_states()
-            h0, c0 = lstm.states
-            if h0.shape[0] != batch:
-                raise ValueError(
-                    f"{lstm.name} is stateful with batch size {h0.shape[0]}; got a batch of {batch}"
-                )
-            h0, c0 = h0.contiguous(), c0.contiguous()
-            final_state = (torch.empty_like(h0), torch.empty_like(c0))
-        else:
-            zeros = self._zeros.get(batch)
-            if zeros is None:
-                zeros = self._zeros[batch] = (
-                    torch.zeros(batch, engine.units),
-                    torch.zeros(batch, engine.units),
-                )
-            h0, c0 = zeros
-        optimizer.iterations += 1
-        value = engine.train_step(
-            x,
-            y,
-            prediction,
-            initial_state=(h0, c0),
-            final_state=final_state,
-            iteration=optimizer.iterations,
-        )
-        if final_state is not None:
-            lstm.states = list(final_state)
-        self.prediction = prediction
-        return torch.scalar_tensor(value)
-
-    def _regular(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The regular step (``Trainer.train_step``'s), for a batch the kernel does not take."""
-        prediction = self.model.forward(x, training=True)
-        value = self.loss(y, prediction)
-        grads = torch.autograd.grad(value, self.params)
-        self.optimizer.apply(list(grads))
-        self.prediction = prediction.detach()
-        return value.detach()
-
-
-class NativeStackStep(NativeTrainStep):
-    """``step(x, y) -> loss`` for a stack (see :func:`plan`): one native call of
-    :class:`lstmkit.ops.native.LSTMStackStep`, after drawing the batch's dropout masks.
-
-    ``x`` is ``(batch, timesteps, input_dim)`` and ``y`` ``(batch, outputs)`` (or any shape of
-    ``batch * outputs`` elements), float32; :attr:`prediction` then holds ``(batch, outputs)``.
     Each Dropout (rate > 0) in the model's order draws ``mask.bernoulli_(keep,
     generator=layer._generator).div_(keep)`` into a buffer of the shape its input has — the
     calls and order of the regular forward pass (``Dropout.call``'s ``dropout_mask``, or
     ``torch.nn.functional.dropout``, which draws the same ``bernoulli_`` on a tensor of the
-    input's shape), so both consume the same random numbers.
+    input's shape), so both consume the same random numbers. A stateful LSTM starts from its
+    ``states`` and keeps the final ones, as its regular forward pass does.
     """
 
     def __init__(
@@ -249,10 +94,17 @@ class NativeStackStep(NativeTrainStep):
         lstms: list[tuple[LSTM, Dropout | None]],
         denses: list[tuple[Dense, Dropout | None]],
     ) -> None:
-        self._bind(model, loss, optimizer, params, metrics)
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        # The Parameters themselves: their memory is read at every step (``data_ptr``), so a
+        # ``.data`` replaced or a weight loaded in place is what the next step updates.
+        self.params = params
+        self.metrics = metrics
         self.lstms = [layer for layer, _ in lstms]
         #: The Dropout layers that draw a mask, in the model's order.
         self.dropouts = [d for _, d in (*lstms, *denses) if d is not None]
+        self._stateful = any(layer.stateful for layer in self.lstms)
         self.engine = native.LSTMStackStep(
             int(self.lstms[0].kernel.shape[0]),
             [
@@ -276,10 +128,48 @@ class NativeStackStep(NativeTrainStep):
         self.engine.checked("weights", list(params))
         self._slots = (optimizer.momentums, optimizer.velocities)
         self._masks: dict[tuple[int, int], list[torch.Tensor]] = {}
+        self._predictions: dict[int, torch.Tensor] = {}
+        self._wins: dict[tuple[int, int], bool] = {}
+        #: The model's output for the last batch, ``(batch, outputs)``.
+        self.prediction: torch.Tensor | None = None
+
+    def _prediction_buffer(self, batch: int, outputs: int) -> torch.Tensor:
+        """Where the kernel writes this batch's output: a new tensor when metrics may keep it,
+        else a buffer reused per batch size."""
+        if self.metrics:
+            return torch.empty(batch, outputs)
+        prediction = self._predictions.get(batch)
+        if prediction is None:
+            prediction = self._predictions[batch] = torch.empty(batch, outputs)
+        return prediction
+
+    def _native_wins(self, batch: int, timesteps: int) -> bool:
+        """:func:`_native_wins` for this batch's shape, remembered per ``(batch, timesteps)``."""
+        wins = self._wins.get((batch, timesteps))
+        if wins is None:
+            wins = self._wins[(batch, timesteps)] = _native_wins(self.lstms, batch, timesteps)
+        return wins
+
+    def _follow_the_optimizer(self) -> None:
+        """The optimizer's slots were rebuilt (new lists): use the new ones, if they are still
+        for the planned weights."""
+        optimizer = self.optimizer
+        built = optimizer._params
+        if len(built) != len(self.params) or any(
+            a is not b for a, b in zip(built, self.params, strict=True)
+        ):
+            raise RuntimeError(
+                "the optimizer was rebuilt for other weights than the planned model's; plan the "
+                "step again"
+            )
+        self.engine.use_moments(optimizer.momentums, optimizer.velocities)
+        self._slots = (optimizer.momentums, optimizer.velocities)
 
     def _draw_masks(self, batch: int, timesteps: int) -> list[torch.Tensor]:
         """This batch's dropout masks, drawn into buffers kept per ``(batch, timesteps)``: an
         overwritten buffer gets the numbers a new ``torch.empty`` of its shape would."""
+        if not self.dropouts:
+            return []
         masks = self._masks.get((batch, timesteps))
         if masks is None:
             shapes = self.engine.mask_shapes(batch, timesteps)
@@ -289,20 +179,45 @@ class NativeStackStep(NativeTrainStep):
             mask.bernoulli_(keep, generator=layer._generator).div_(keep)
         return masks
 
+    def _states(self, batch: int) -> list[torch.Tensor | None] | None:
+        """Four per LSTM, ``h0, c0, hT, cT``: a stateful layer's states and new tensors for the
+        final ones; ``None`` for the others (zeros, nothing kept). ``None`` when none is
+        stateful."""
+        if not self._stateful:
+            return None
+        states: list[torch.Tensor | None] = []
+        for layer in self.lstms:
+            if not layer.stateful:
+                states += [None] * 4
+                continue
+            if layer.states is None:
+                layer.reset_states()
+            h0, c0 = layer.states
+            if h0.shape[0] != batch:
+                raise ValueError(
+                    f"{layer.name} is stateful with batch size {h0.shape[0]}; got a batch of "
+                    f"{batch}"
+                )
+            h0, c0 = h0.contiguous(), c0.contiguous()
+            states += [h0, c0, torch.empty_like(h0), torch.empty_like(c0)]
+        return states
+
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         engine, optimizer = self.engine, self.optimizer
         if optimizer.momentums is not self._slots[0] or optimizer.velocities is not self._slots[1]:
             self._follow_the_optimizer()
-        batch, outputs = x.shape[0], engine.outputs
+        batch, timesteps = x.shape[:2]
+        outputs, targets = engine.outputs, y.shape
         # Targets (batch, outputs), or (batch,) for one output (the loss reads them as a
         # column); any other layout is the regular loss's to broadcast or refuse.
-        plain = tuple(y.shape) == (batch, outputs) or (outputs == 1 and tuple(y.shape) == (batch,))
-        if x.dtype is not torch.float32 or not plain or not self._native_wins(self.lstms, x):
+        plain = targets == (batch, outputs) or (outputs == 1 and targets == (batch,))
+        if x.dtype is not torch.float32 or not plain or not self._native_wins(batch, timesteps):
             return self._regular(x, y)
-        if y.dim() != 2 or y.dtype is not torch.float32:
+        if len(targets) != 2 or y.dtype is not torch.float32:
             y = y.reshape(batch, outputs).to(torch.float32)
         x, y = x.contiguous(), y.contiguous()
-        masks = self._draw_masks(batch, x.shape[1])
+        states = self._states(batch)
+        masks = self._draw_masks(batch, timesteps)
         prediction = self._prediction_buffer(batch, outputs)
         optimizer.iterations += 1
         value = engine.train_step(
@@ -311,14 +226,28 @@ class NativeStackStep(NativeTrainStep):
             self.params,
             masks,
             prediction=prediction,
+            states=states,
             iteration=optimizer.iterations,
             learning_rate=optimizer.learning_rate,
             beta_1=optimizer.beta_1,
             beta_2=optimizer.beta_2,
             epsilon=optimizer.epsilon,
         )
+        if states is not None:
+            for index, layer in enumerate(self.lstms):
+                if layer.stateful:
+                    layer.states = [states[4 * index + 2], states[4 * index + 3]]
         self.prediction = prediction
         return torch.scalar_tensor(value)
+
+    def _regular(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The regular step (``Trainer.train_step``'s), for a batch the kernel does not take."""
+        prediction = self.model.forward(x, training=True)
+        value = self.loss(y, prediction)
+        grads = torch.autograd.grad(value, self.params)
+        self.optimizer.apply(list(grads))
+        self.prediction = prediction.detach()
+        return value.detach()
 
 
 def _stack_layers(
@@ -377,16 +306,13 @@ def plan(
 ) -> NativeTrainStep | None:
     """A native whole-training-step function for ``model``, or ``None`` if it does not fit.
 
-    It fits ``Sequential([LSTM(u), Dense(o)])`` — an LSTM with any activation pair the kernel
-    computes, ``go_backwards`` and ``stateful`` allowed, no dropout, no ``return_sequences``,
-    biases on; a Dense with a linear, sigmoid or softmax activation — trained with a built-in
-    ``mean_squared_error``, ``binary_crossentropy`` or ``categorical_crossentropy``: the fused
-    kernel of :class:`NativeTrainStep`. And stacks, :class:`NativeStackStep`: one or more such
-    LSTM layers (not stateful; all but the last with ``return_sequences``), then one or more
-    Dense layers with biases and any activation of
+    It fits one or more LSTM layers (all but the last with ``return_sequences``; any activation
+    pair the kernel computes, ``go_backwards`` and ``stateful`` allowed, no LSTM dropout, biases
+    on), then one or more Dense layers with biases and any activation of
     :data:`lstmkit.ops.native.STACK_DENSE_ACTIVATION_CODES` (linear, relu, tanh, sigmoid,
     softmax, ...), each layer optionally followed by one ``Dropout`` without ``noise_shape``;
-    with those losses or ``mean_absolute_error``. In both cases: every layer trainable, float32
+    trained with a built-in ``mean_squared_error``, ``mean_absolute_error``,
+    ``binary_crossentropy`` or ``categorical_crossentropy``. And: every layer trainable, float32
     weights on the CPU, the model built, the loss on probabilities without label smoothing, an
     :class:`lstmkit.optimizers.Adam` built for exactly these weights, without ``amsgrad``,
     clipping or weight decay; and every LSTM layer small enough at ``batch_size`` that
@@ -418,7 +344,7 @@ def plan(
     if (
         loss is None
         or type(loss) is not losses_module.Loss
-        or loss.fn not in _STACK_LOSSES
+        or loss.fn not in _LOSSES
         or loss.fn_kwargs
         or backend.epsilon() != 1e-7
     ):
@@ -456,19 +382,6 @@ def plan(
         and not _native_wins([layer for layer, _ in lstms], batch_size, timesteps)
     ):
         return None
-    dense = denses[0][0]
-    if (
-        len(lstms) == 1
-        and len(denses) == 1
-        and lstms[0][1] is None
-        and denses[0][1] is None
-        and dense.activation in _DENSE_ACTIVATIONS
-        and loss.fn in _LOSSES
-    ):
-        # The model of W0, W3 and W4: the fused kernel, stateful allowed.
-        return NativeTrainStep(model, loss, _LOSSES[loss.fn], optimizer, params, bool(metrics))
-    if any(layer.stateful for layer, _ in lstms):
-        return None
-    return NativeStackStep(
-        model, loss, _STACK_LOSSES[loss.fn], optimizer, params, bool(metrics), lstms, denses
+    return NativeTrainStep(
+        model, loss, _LOSSES[loss.fn], optimizer, params, bool(metrics), lstms, denses
     )
