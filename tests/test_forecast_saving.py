@@ -161,9 +161,12 @@ def test_a_loaded_forecaster_refits_like_the_saved_one(fitted):
     np.testing.assert_array_equal(loaded.fit(train).predict(3), saved.predict(3))
 
 
-def test_the_functions_are_exported_where_documented():
-    assert lstmkit.saving.load_forecaster is load_forecaster
-    assert lstmkit.saving.save_forecaster.__module__ == "lstmkit.saving.forecaster_file"
+def test_the_functions_are_exported_where_documented(fitted, tmp_path):
+    saved = fitted["airline_default"][0]
+    lstmkit.saving.save_forecaster(saved, tmp_path / "forecaster.lstmkit")
+    loaded = lstmkit.saving.load_forecaster(tmp_path / "forecaster.lstmkit")
+    np.testing.assert_array_equal(loaded.predict(3), saved.predict(3))
+    assert lstmkit.forecast.load_forecaster is load_forecaster
 
 
 # -- what cannot be saved ---------------------------------------------------------------------
@@ -514,3 +517,19 @@ def test_a_newer_format_and_foreign_members_are_refused(tmp_path, saved_file):
         _load(tmp_path, data, max_bytes=1000)
     with pytest.raises(ModelFileError, match=r"not a readable zip archive"):
         _load(tmp_path, b"just some text, not a forecaster")
+
+
+def test_import_lstmkit_stays_light():
+    """pandas, scikit-learn, matplotlib and statsmodels load with the forecasting and saving
+    functions that need them, not with ``import lstmkit`` (about 1 s and 100 MiB of a process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lstmkit, lstmkit.saving, lstmkit.models;"
+        "print(sorted(m for m in ('pandas', 'sklearn', 'matplotlib', 'statsmodels') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

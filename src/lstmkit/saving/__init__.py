@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from lstmkit.saving.files import atomic_write
-from lstmkit.saving.forecaster_file import load_forecaster, save_forecaster
 from lstmkit.saving.model_file import (
     FORMAT_VERSION,
     ModelFileError,
@@ -41,3 +40,19 @@ def load_keras_model(path: Any, custom_objects: dict[str, Any] | None = None) ->
     from lstmkit.saving.keras_import import load_keras_model as load
 
     return load(path, custom_objects=custom_objects)
+
+
+def load_forecaster(path: Any, **kwargs: Any) -> Any:
+    """A fitted :class:`~lstmkit.forecast.Forecaster` saved with ``forecaster.save(path)``
+    (see :mod:`lstmkit.saving.forecaster_file`); pandas and scikit-learn are imported only when
+    this is called, so ``import lstmkit`` stays light."""
+    from lstmkit.saving.forecaster_file import load_forecaster as load
+
+    return load(path, **kwargs)
+
+
+def save_forecaster(forecaster: Any, path: Any, **kwargs: Any) -> None:
+    """Write a fitted Forecaster to ``path`` (see :mod:`lstmkit.saving.forecaster_file`)."""
+    from lstmkit.saving.forecaster_file import save_forecaster as save
+
+    save(forecaster, path, **kwargs)
