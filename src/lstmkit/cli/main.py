@@ -15,13 +15,17 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmkit.cli.examples import list_examples, run_example
-from lstmkit.cli.forecast_job import ForecastSettings, run_forecast, run_predict
 from lstmkit.cli.outdir import staged_folder
 from lstmkit.cli.progress import Reporter
-from lstmkit.cli.report import MODEL_LABELS
+
+if TYPE_CHECKING:
+    from lstmkit.cli.forecast_job import ForecastSettings
+
+# The forecasting modules (pandas, scikit-learn, matplotlib, statsmodels) are imported by the
+# sub-commands that use them, so that `lstmkit --help` and `lstmkit examples` start quickly.
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -173,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> int:
+    from lstmkit.cli.forecast_job import run_forecast
+
     reporter = Reporter(args.quiet)
     out = Path(settings.out)
     with staged_folder(out) as staging:
@@ -187,6 +193,8 @@ def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> i
 
 
 def _scores_text(metrics: dict[str, Any]) -> str:
+    from lstmkit.cli.report import MODEL_LABELS
+
     data = metrics["data"]
     lines = [
         f"{data['target']}: one-step-ahead scores on the last {data['test']['rows']} rows "
@@ -216,6 +224,8 @@ def _scores_text(metrics: dict[str, Any]) -> str:
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    from lstmkit.cli.forecast_job import ForecastSettings
+
     settings = ForecastSettings(
         data=args.data,
         target=args.target,
@@ -237,6 +247,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from lstmkit.cli.forecast_job import ForecastSettings
     from lstmkit.data.datasets import dataset_path
 
     settings = ForecastSettings(
@@ -257,6 +268,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from lstmkit.cli.forecast_job import run_predict
+
     future = run_predict(args.model, args.data, args.steps)
     if args.output:
         from lstmkit.saving.files import atomic_write
