@@ -1,11 +1,11 @@
 """The batch-size trade-off, measured: seconds per epoch against epochs to learn.
 
-The binary sequence classification task (see ``lstmkit examples binary``: a stacked relu
-LSTM(50) decides whether a random walk kept its direction) is trained five times from the same
-initial weights, for the same 200 epochs, with batch sizes 1, 8, 32, 128 and the whole training
-set (``validation_split=0.2`` leaves 800 rows, so 800). A callback records the wall time at the
-end of every epoch (``time.perf_counter`` in ``on_epoch_end``); ``fit`` logs the validation
-accuracy.
+The binary sequence classification task — the data and the model of ``lstmkit examples binary``,
+imported from it: a stacked relu LSTM(50) decides whether a random walk kept its direction — is
+trained five times from the same initial weights, for the same 200 epochs, with batch sizes 1, 8,
+32, 128 and the whole training set (``validation_split=0.2`` leaves 800 rows, so 800). A callback
+records the wall time at the end of every epoch (``time.perf_counter`` in ``on_epoch_end``); ``fit``
+logs the validation accuracy.
 
 A small batch makes many small weight updates per epoch: each epoch is slow, but few epochs are
 needed. A large batch makes few updates from better gradient estimates: each epoch is fast, but
@@ -27,42 +27,16 @@ import time
 from typing import Any
 
 import numpy as np
+from lstmkit.examples.binary import binary_sequences, build_model
 from matplotlib.figure import Figure
 
 import lstmkit
 from lstmkit.callbacks import Callback
 from lstmkit.cli.examples import example_arguments
-from lstmkit.layers import LSTM, Dense, Dropout
-from lstmkit.models import Sequential
 from lstmkit.plotting import save_png
 
 NAME = "batch-size"
 TARGET_ACCURACY = 0.95
-
-
-def binary_sequences(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """X (n, 3, 1) holds [cur, prev, prev_state], y (n,) is 1.0 when the current rise-or-fall
-    state equals the previous one."""
-    cur, prev_state = rng.random(), False
-    X, y = [], []
-    for _ in range(n):
-        prev, cur = cur, rng.random()
-        cur_state = cur > prev
-        y.append(float(cur_state == prev_state))
-        X.append([cur, prev, float(prev_state)])
-        prev_state = cur_state
-    return np.asarray(X, np.float32).reshape(n, 3, 1), np.asarray(y, np.float32)
-
-
-def build_model() -> Sequential:
-    model = Sequential()
-    model.add(LSTM(50, activation="relu", return_sequences=True, input_shape=(3, 1)))
-    model.add(Dropout(0.2))
-    model.add(LSTM(50, activation="relu"))
-    model.add(Dropout(0.2))
-    model.add(Dense(1, activation="sigmoid"))
-    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model
 
 
 class EpochTimer(Callback):
