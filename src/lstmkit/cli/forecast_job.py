@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from lstmkit.cli.jsondata import json_data
 from lstmkit.cli.report import MODEL_LABELS, render_report
 from lstmkit.data.scores import mae, mape, r2, rmse
 from lstmkit.forecast import (
@@ -272,18 +273,6 @@ def _forecast_figure(
     return figure
 
 
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 def _frame_for_csv(frame: pd.DataFrame, date_column: str | None) -> pd.DataFrame:
     """``frame`` ready for ``to_csv``: dates as ``YYYY-MM-DD`` under the date column's name;
     an index of positions (no dates, or dates of no known frequency to continue) as ``step``."""
@@ -380,7 +369,7 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
     lstm.save(out / MODEL_FILE)
 
     history = lstm.history_.history
-    metrics = _json_ready(
+    metrics = json_data(
         {
             "command": settings.command_line(),
             "data": _summary(series, n_train, settings.data),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstmkit.cli.examples import list_examples, run_example
+from lstmkit.cli.jsondata import json_data
 from lstmkit.cli.outdir import staged_folder
 from lstmkit.cli.progress import Reporter
 
@@ -307,33 +308,17 @@ def _examples(args: argparse.Namespace) -> int:
         # The example's own printing goes to stderr, so that stdout is only the JSON.
         with contextlib.redirect_stdout(sys.stderr):
             result = run_example(args.name, list(args.args))
-        print(json.dumps(_plain(result), indent=2))
+        print(json.dumps(json_data(result), indent=2))
     elif args.quiet:
         # Only the outcome: the example's returned figures, one per line.
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
             result = run_example(args.name, list(args.args))
-        for key, value in _plain(result).items():
+        for key, value in json_data(result).items():
             shown = f"{value:.4g}" if isinstance(value, float) else value
             print(f"{key}: {shown}")
     else:
         run_example(args.name, list(args.args))
     return 0
-
-
-def _plain(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 # -- entry points ---------------------------------------------------------------------------------
@@ -347,7 +332,7 @@ def _one_line(error: BaseException) -> str:
 
 
 def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
-    print(f"lstmkit: warning: {_one_line(Exception(str(message)))}", file=sys.stderr)
+    print(f"lstmkit: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
