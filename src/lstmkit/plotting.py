@@ -14,7 +14,15 @@ from matplotlib.figure import Figure
 
 from lstmkit.saving.files import atomic_write
 
-__all__ = ["plot_forecast", "plot_history", "plot_predictions", "save_png"]
+__all__ = [
+    "plot_errors_by_step",
+    "plot_forecast",
+    "plot_forecast_band",
+    "plot_heldout",
+    "plot_history",
+    "plot_predictions",
+    "save_png",
+]
 
 
 def save_png(figure: Figure, path: str | os.PathLike[str]) -> Path:
@@ -147,3 +155,111 @@ def _xy(series: Any, start: int) -> tuple[Any, np.ndarray]:
         return series.index, np.ravel(series.to_numpy(dtype=float))
     values = np.ravel(np.asarray(series, dtype=float))
     return np.arange(start, start + len(values)), values
+
+
+def plot_forecast_band(
+    series: Any,
+    n_train: int,
+    future: Any,
+    members: Any,
+    label: str,
+    title: str,
+    levels: list[float],
+) -> Figure:
+    """The data (training part, held-out part), the published forecast ``future`` (a frame:
+    the target column, ``lo-L``/``hi-L`` columns) with its bands, and the LSTM ensemble's
+    members ``(n_models, steps)`` as thin lines. The forecast line starts at the last
+    observation, so it continues the data."""
+    target = series.target[0]
+    values = series.frame[target]
+    figure = Figure(figsize=(9, 4.4))
+    axes = figure.add_subplot()
+    x = values.index
+    future_x = future.index
+    if not isinstance(future.index, type(values.index)):
+        x = np.arange(len(values))
+        future_x = np.arange(len(values), len(values) + len(future))
+    axes.plot(x[:n_train], values.iloc[:n_train], color="C0", label="training data")
+    axes.plot(x[n_train - 1 :], values.iloc[n_train - 1 :], color="C1", label="held-out data")
+    join_x = [x[-1], *future_x]
+    last = float(values.iloc[-1])
+    for alpha, level in zip((0.35, 0.18), sorted(levels), strict=False):
+        lo = [last, *future[f"lo-{level:g}"]]
+        hi = [last, *future[f"hi-{level:g}"]]
+        axes.fill_between(
+            join_x, lo, hi, color="C3", alpha=alpha, linewidth=0, label=f"{level:g} % interval"
+        )
+    members = np.asarray(members)
+    for row, path in enumerate(members):
+        axes.plot(
+            join_x,
+            [last, *path],
+            color="grey",
+            linewidth=0.6,
+            alpha=0.7,
+            label="LSTM ensemble members" if row == 0 else None,
+        )
+    axes.plot(join_x, [last, *future[target]], color="C3", linewidth=2, label=f"forecast: {label}")
+    axes.axvline(x[n_train], color="grey", linestyle="--", linewidth=1)
+    axes.set_xlabel("time" if isinstance(x, type(values.index)) else "row")
+    axes.set_ylabel(target)
+    axes.set_title(title)
+    axes.legend(fontsize="small", loc="upper left")
+    figure.autofmt_xdate()
+    return figure
+
+
+def plot_heldout(
+    series: Any, n_train: int, forecasts: dict[str, Any], labels: dict[str, str]
+) -> Figure:
+    """Every model's forecast of the first steps of the held-out part, made at the end of the
+    training part, against the data; each line starts at the last training value."""
+    target = series.target[0]
+    values = series.frame[target]
+    steps = len(next(iter(forecasts.values())))
+    start = max(0, n_train - 3 * steps)
+    x = values.index
+    figure = Figure(figsize=(9, 4.4))
+    axes = figure.add_subplot()
+    axes.plot(
+        x[start : n_train + steps],
+        values.iloc[start : n_train + steps],
+        color="black",
+        linewidth=2,
+        label="data",
+    )
+    join_x = x[n_train - 1 : n_train + steps]
+    last = float(values.iloc[n_train - 1])
+    for position, (name, forecast) in enumerate(forecasts.items()):
+        axes.plot(
+            join_x,
+            [last, *np.ravel(forecast)],
+            color=f"C{position}",
+            label=labels.get(name, name),
+            linestyle="-" if name == "lstm" else "--",
+        )
+    axes.axvline(x[n_train - 1], color="grey", linestyle=":", linewidth=1)
+    axes.set_xlabel("time")
+    axes.set_ylabel(target)
+    axes.set_title(f"{steps}-step forecasts from the end of the training part")
+    axes.legend(fontsize="small")
+    figure.autofmt_xdate()
+    return figure
+
+
+def plot_errors_by_step(table: Any, labels: dict[str, str], target: str) -> Figure:
+    """RMSE by step ahead (rows of ``table``, a frame indexed by step) for each model
+    (columns)."""
+    figure = Figure(figsize=(7, 3.8))
+    axes = figure.add_subplot()
+    for position, name in enumerate(table.columns):
+        axes.plot(
+            table.index, table[name], marker="o", color=f"C{position}", label=labels.get(name, name)
+        )
+    axes.set_xlabel("steps ahead")
+    axes.set_ylabel(f"RMSE ({target})")
+    axes.set_title("Error by step ahead, rolling origins through the held-out part")
+    axes.set_xticks(list(table.index))
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    return figure

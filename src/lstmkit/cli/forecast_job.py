@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from lstmkit.cli.jsondata import json_data
 from lstmkit.cli.report import MODEL_LABELS, render_report
@@ -35,7 +34,17 @@ from lstmkit.forecast import (
     infer_season,
     prepare_series,
 )
-from lstmkit.plotting import plot_history, save_png
+from lstmkit.forecast.base import backtest_scores
+from lstmkit.forecast.defaults import grows_with_level
+from lstmkit.forecast.intervals import calibration_for, interval_scores, seasonal_scale
+from lstmkit.forecast.seasons import describe_frequency, format_time
+from lstmkit.plotting import (
+    plot_errors_by_step,
+    plot_forecast_band,
+    plot_heldout,
+    plot_history,
+    save_png,
+)
 
 __all__ = [
     "ForecastSettings",
@@ -56,18 +65,24 @@ class ForecastSettings:
     target: str | None
     features: list[str] = field(default_factory=list)
     date_column: str | None = None
-    look_back: int = 12
+    look_back: int | None = None
     horizon: int = 12
     test: str = "0.2"
-    epochs: int = 200
-    units: int = 50
+    epochs: int | None = None
+    units: int | None = None
     layers: int = 1
     seed: int = 0
     season: int | None = None
-    sarimax: bool = False
-    log: bool = False
+    sarimax: bool = True
+    log: bool | None = None
     out: str = "lstmkit-forecast"
     title: str | None = None
+    #: ``auto`` (chosen by validation on the training part) or one of MODEL_LABELS' names.
+    model: str = "auto"
+    #: Forecaster parameters from a JSON file (``lstmkit tune``'s best.json).
+    params: str | None = None
+    n_models: int | None = None
+    levels: tuple[float, ...] = (80.0, 95.0)
 
     def command_line(self) -> str:
         """The ``lstmkit forecast`` command that reproduces this run, every option spelled
@@ -77,15 +92,24 @@ class ForecastSettings:
             words += ["--features", ",".join(self.features)]
         if self.date_column:
             words += ["--date-column", self.date_column]
-        words += ["--look-back", str(self.look_back), "--horizon", str(self.horizon)]
-        words += ["--test", self.test, "--epochs", str(self.epochs)]
-        words += ["--units", str(self.units), "--layers", str(self.layers)]
-        if self.season is not None:
-            words += ["--season", str(self.season)]
-        if self.log:
-            words.append("--log")
-        if self.sarimax:
-            words.append("--sarimax")
+        if self.look_back is not None:
+            words += ["--look-back", str(self.look_back)]
+        words += ["--horizon", str(self.horizon), "--test", self.test]
+        for option, value in (
+            ("--epochs", self.epochs),
+            ("--units", self.units),
+            ("--models", self.n_models),
+            ("--season", self.season),
+            ("--params", self.params),
+        ):
+            if value is not None:
+                words += [option, str(value)]
+        if self.layers != 1:
+            words += ["--layers", str(self.layers)]
+        if self.log is not None:
+            words.append("--log" if self.log else "--no-log")
+        if self.model != "auto":
+            words += ["--model", self.model]
         words += ["--seed", str(self.seed), "--out", self.out]
         return shlex.join(words)
 
@@ -152,10 +176,12 @@ def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None
 
 def _check_rows(series: Series, settings: ForecastSettings, n_test: int) -> None:
     rows = len(series.frame)
-    needed_train = settings.look_back + settings.horizon + 1  # one row is lost to differencing
+    # The LSTM resolves its look-back from the data; a given one must fit with the horizon.
+    look_back = settings.look_back or 2
+    needed_train = look_back + settings.horizon + 1  # one row is lost to differencing
     if n_test >= rows or rows - n_test < needed_train:
         raise ValueError(
-            f"too few rows: {settings.data!r} has {rows}; --look-back {settings.look_back} and "
+            f"too few rows: {settings.data!r} has {rows}; --look-back {look_back} and "
             f"--horizon {settings.horizon} need {needed_train} training rows, and --test holds "
             f"out {n_test} (needed: {needed_train + n_test})"
         )
@@ -205,8 +231,10 @@ def _baselines(
         models["seasonal_naive"] = SeasonalNaiveForecaster(season=season, **common)
     if settings.sarimax:
         seasonal = (0, 1, 1, season) if season and 2 * season < n_train else (0, 0, 0, 0)
+        values = series.frame[series.target[0]].to_numpy()[:n_train]
+        log = settings.log if settings.log is not None else grows_with_level(values, season)[0]
         models["sarimax"] = SARIMAXForecaster(
-            order=(1, 1, 1), seasonal_order=seasonal, log=settings.log, **common
+            order=(1, 1, 1), seasonal_order=seasonal, log=log, **common
         )
     return models, skipped
 
@@ -216,8 +244,7 @@ def _summary(series: Series, n_train: int, path: str) -> dict[str, Any]:
     index = frame.index
 
     def when(position: int) -> str:
-        value = index[position]
-        return value.strftime("%Y-%m-%d") if isinstance(value, pd.Timestamp) else str(value)
+        return format_time(index[position], series.freq)
 
     def stats(values: pd.Series) -> dict[str, float]:
         return {
@@ -234,6 +261,7 @@ def _summary(series: Series, n_train: int, path: str) -> dict[str, Any]:
         "features": list(series.features),
         "date_column": series.date_column,
         "frequency": series.freq,
+        "frequency_words": describe_frequency(series.freq),
         "first": when(0),
         "last": when(len(frame) - 1),
         "train": {"rows": n_train, "first": when(0), "last": when(n_train - 1)},
@@ -243,56 +271,129 @@ def _summary(series: Series, n_train: int, path: str) -> dict[str, Any]:
     }
 
 
-def _forecast_figure(
-    series: Series, n_train: int, one_step: np.ndarray, future: pd.DataFrame, title: str
-) -> Figure:
-    target = series.target[0]
-    values = series.frame[target]
-    figure = Figure(figsize=(9, 4.2))
-    axes = figure.add_subplot()
-    if not isinstance(future.index, pd.DatetimeIndex):
-        # No dates, or dates of no known frequency: the forecast has row positions, so
-        # everything is drawn against row positions.
-        values = values.set_axis(pd.RangeIndex(len(values)))
-        axes.set_xlabel("row")
-    axes.plot(values.index[:n_train], values.iloc[:n_train], label="training data", color="C0")
-    axes.plot(values.index[n_train:], values.iloc[n_train:], label="held-out data", color="C1")
-    axes.plot(
-        values.index[n_train:],
-        one_step,
-        label="LSTM, one step ahead",
-        color="C2",
-        linestyle=":",
-    )
-    axes.plot(future.index, future[target], label="LSTM forecast", color="C3")
-    axes.axvline(values.index[n_train], color="grey", linestyle="--", linewidth=1)
-    axes.set_ylabel(target)
-    axes.set_title(title)
-    axes.legend()
-    figure.autofmt_xdate()
-    return figure
-
-
-def _frame_for_csv(frame: pd.DataFrame, date_column: str | None) -> pd.DataFrame:
-    """``frame`` ready for ``to_csv``: dates as ``YYYY-MM-DD`` under the date column's name;
-    an index of positions (no dates, or dates of no known frequency to continue) as ``step``."""
+def _frame_for_csv(
+    frame: pd.DataFrame, date_column: str | None, freq: str | None = None
+) -> pd.DataFrame:
+    """``frame`` ready for ``to_csv``: dates written as their frequency writes them
+    (``1961-01`` monthly) under the date column's name; an index of positions (no dates, or
+    dates of no known frequency to continue) as ``step``."""
     out = frame.copy()
     if isinstance(out.index, pd.DatetimeIndex):
-        out.index = out.index.strftime("%Y-%m-%d")
+        out.index = [format_time(value, freq) for value in out.index]
         out.index.name = date_column or "time"
     else:
         out.index.name = "step"
     return out
 
 
+def _lstm(settings: ForecastSettings, series: Series, params: dict[str, Any]) -> Forecaster:
+    """The LSTM forecaster of the run: the defaults, then ``--params``, then the options."""
+    options: dict[str, Any] = {
+        "target": series.target[0],
+        "features": list(series.features) or None,
+        "date_column": series.date_column,
+        "seed": settings.seed,
+        **params,
+    }
+    for name in ("look_back", "epochs", "units", "log", "season", "n_models"):
+        value = getattr(settings, name)
+        if value is not None:
+            options[name] = value
+    if settings.layers != 1:
+        options["layers"] = settings.layers
+    if series.features and "horizon" not in params:
+        # Future feature values are unknown: the network must reach the whole horizon at once.
+        options["horizon"] = settings.horizon
+    return Forecaster(**options)
+
+
+def read_params(path: str | None) -> dict[str, Any]:
+    """``--params FILE``: a JSON object of Forecaster parameters (``lstmkit tune`` writes
+    ``best.json``); unknown names are an error naming them."""
+    if path is None:
+        return {}
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"--params: no such file: {path!r}")
+    try:
+        params = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"--params: {path!r} is not JSON ({error.msg}, line {error.lineno})"
+        ) from None
+    if isinstance(params, dict) and isinstance(params.get("params"), dict):
+        params = params["params"]
+    if not isinstance(params, dict):
+        raise ValueError(f"--params: {path!r} must hold a JSON object of parameters")
+    known = set(Forecaster().get_params())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ValueError(
+            f"--params: {path!r} names parameters a Forecaster does not have: {unknown}; "
+            f"known: {sorted(known)}"
+        )
+    return params
+
+
+def _validate(
+    models: dict[str, BaseForecaster], steps: int, reporter: Any
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Each model's RMSE on rolling-origin forecasts inside the training part (a copy refitted
+    on the part before the last rows, forecasting ``steps`` ahead from each of them); the same
+    forecasts calibrate the prediction intervals. Models that cannot be validated get ``None``
+    and a reason."""
+    scores: dict[str, float | None] = {}
+    failed: dict[str, str] = {}
+    for name, model in models.items():
+        reporter.say(f"validating {MODEL_LABELS[name]} on the end of the training part")
+        try:
+            calibration = calibration_for(model, steps)
+        except ValueError as error:
+            scores[name], failed[name] = None, str(error)
+            continue
+        scores[name] = calibration.validation_rmse()
+    return scores, failed
+
+
+def _choose(
+    settings: ForecastSettings, validation: dict[str, float | None], rows: int, steps: int
+) -> tuple[str, str]:
+    """The model to publish, and why."""
+    usable = {name: value for name, value in validation.items() if value is not None}
+    if settings.model != "auto":
+        if settings.model not in validation:
+            raise ValueError(
+                f"--model {settings.model}: that model could not be fitted on this data; "
+                f"available: {sorted(validation)}"
+            )
+        return settings.model, f"asked for with --model {settings.model}"
+    if not usable:
+        return "lstm", "no model could be validated on the training part; the LSTM by default"
+    best = min(usable, key=lambda name: usable[name])
+    ranking = ", ".join(
+        f"{MODEL_LABELS[name]} {value:.4g}"
+        for name, value in sorted(usable.items(), key=lambda item: item[1])
+    )
+    return best, (
+        f"lowest RMSE of {steps}-step forecasts from the last {rows} rows of the training part "
+        f"(refitted without them; the held-out part is not used to choose): {ranking}"
+    )
+
+
 def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[str, Any]:
     """Run the forecast job and write its files into ``out`` (an empty staging folder);
     ``reporter`` is a :class:`~lstmkit.cli.progress.Reporter`. Returns what ``metrics.json``
     holds."""
-    for name in ("look_back", "horizon", "epochs", "units", "layers"):
-        _positive(f"--{name.replace('_', '-')}", getattr(settings, name))
+    for name in ("look_back", "horizon", "epochs", "units", "layers", "n_models"):
+        if getattr(settings, name) is not None:
+            _positive(f"--{name.replace('_', '-')}", getattr(settings, name))
     if settings.season is not None:
         _positive("--season", settings.season)
+    if settings.model != "auto" and settings.model not in MODEL_LABELS:
+        raise ValueError(
+            f"--model must be auto or one of {sorted(MODEL_LABELS)}; got {settings.model!r}"
+        )
+    params = read_params(settings.params)
     raw = read_csv(settings.data)
     try:
         series = prepare_series(
@@ -313,59 +414,107 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
     target = series.target[0]
     actual = series.frame[target].to_numpy()[n_train:]
     steps = min(settings.horizon, n_test)
+    levels = list(settings.levels)
     reporter.say(
-        f"{settings.data}: {rows} rows of {target!r}"
+        f"{settings.data}: {rows} rows of {target!r} ({describe_frequency(series.freq)})"
         + (f" with features {series.features}" if series.features else "")
         + f"; training on {n_train}, holding out {n_test}"
     )
 
-    lstm = Forecaster(
-        look_back=settings.look_back,
-        horizon=settings.horizon,
-        target=target,
-        features=list(series.features) or None,
-        date_column=series.date_column,
-        units=settings.units,
-        layers=settings.layers,
-        epochs=settings.epochs,
-        log=settings.log,
-        seed=settings.seed,
-    )
+    lstm = _lstm(settings, series, params)
     started = time.perf_counter()
-    lstm.fit(train, callbacks=reporter.callbacks(f"LSTM {settings.epochs} epochs"))
+    lstm.fit(train, callbacks=reporter.callbacks(f"LSTM {lstm.epochs} epochs"))
     seconds = time.perf_counter() - started
-    reporter.say(f"trained the LSTM in {seconds:.1f} s")
+    reporter.say(
+        f"trained the LSTM ({lstm.n_models} network{'s' if lstm.n_models > 1 else ''}) in "
+        f"{seconds:.1f} s"
+    )
 
     models: dict[str, BaseForecaster] = {"lstm": lstm}
     baselines, skipped = _baselines(series, settings, n_train)
     for name, model in baselines.items():
         reporter.say(f"fitting the {MODEL_LABELS[name]} baseline")
-        model.fit(train)
+        try:
+            model.fit(train)
+        except (ValueError, np.linalg.LinAlgError) as error:
+            skipped[name] = f"could not be fitted: {error}"
+            continue
         models[name] = model
+
+    validation, failed = _validate(models, settings.horizon, reporter)
+    chosen, why = _choose(
+        settings, validation, _calibration_rows(models, validation), settings.horizon
+    )
+    reporter.say(f"publishing {MODEL_LABELS[chosen]}: {why}")
 
     results: dict[str, dict[str, Any]] = {}
     one_step: dict[str, np.ndarray] = {}
+    heldout: dict[str, np.ndarray] = {}
+    by_step: dict[str, list[float]] = {}
+    coverage: dict[str, dict[str, Any]] = {}
+    scale = seasonal_scale(series.frame[target].to_numpy()[:n_train], _season_of(models, series))
     for name, model in models.items():
         one_step[name] = np.asarray(model.walk_forward(test), dtype=np.float64)
-        ahead = np.asarray(model.predict(steps=steps), dtype=np.float64)
+        heldout[name] = np.asarray(model.predict(steps=steps), dtype=np.float64)
         results[name] = {
             "one_step": _scores(actual, one_step[name]),
-            "multi_step": _scores(actual[:steps], ahead),
+            "multi_step": _scores(actual[:steps], heldout[name]),
+            "validation_rmse": validation.get(name),
+        }
+        if name in failed:
+            results[name]["validation_error"] = failed[name]
+            continue
+        rolling = model.rolling_forecasts(data, start=n_train, steps=steps, level=levels)
+        table = backtest_scores(rolling, scale=scale)
+        by_step[name] = [float(v) for v in table["rmse"]]
+        coverage[name] = {
+            f"{level:g}": interval_scores(
+                rolling["actual"],
+                rolling[f"lo-{level:g}"],
+                rolling[f"hi-{level:g}"],
+                level,
+                scale,
+            )
+            for level in levels
+        }
+        results[name]["backtest"] = {
+            "origins": int(rolling["origin"].nunique()),
+            "rmse_by_step": by_step[name],
+            "mase": float(np.mean(np.abs(rolling["actual"] - rolling["forecast"])) / scale)
+            if scale > 0
+            else None,
+            "intervals": coverage[name],
         }
     best = min(results, key=lambda name: results[name]["one_step"]["rmse"])
-    future = lstm.predict_frame(steps=settings.horizon, data=data)
+    published = models[chosen]
+    future = published.predict_frame(steps=settings.horizon, data=data, level=levels)
+    members = lstm.predict_members(steps=settings.horizon, data=data)
 
-    _frame_for_csv(future, series.date_column).to_csv(out / "forecast.csv")
+    _frame_for_csv(future, series.date_column, series.freq).to_csv(out / "forecast.csv")
     predictions = pd.DataFrame(
         {"actual": actual, **{name: values for name, values in one_step.items()}},
         index=series.frame.index[n_train:],
     )
-    _frame_for_csv(predictions, series.date_column).to_csv(out / "test_predictions.csv")
-    title = settings.title or f"{target}: LSTM forecast"
+    _frame_for_csv(predictions, series.date_column, series.freq).to_csv(
+        out / "test_predictions.csv"
+    )
+    heldout_frame = pd.DataFrame(
+        {"actual": actual[:steps], **heldout}, index=series.frame.index[n_train : n_train + steps]
+    )
+    _frame_for_csv(heldout_frame, series.date_column, series.freq).to_csv(
+        out / "heldout_forecasts.csv"
+    )
+    step_frame = pd.DataFrame(by_step, index=pd.RangeIndex(1, steps + 1, name="step"))
+    step_frame.to_csv(out / "errors_by_step.csv")
+    label = MODEL_LABELS[chosen]
+    title = settings.title or f"{target}: forecast ({label})"
     plot_history(lstm.history_, path=out / "loss.png", title="LSTM training loss (scaled units)")
     save_png(
-        _forecast_figure(series, n_train, one_step["lstm"], future, title), out / "forecast.png"
+        plot_forecast_band(series, n_train, future, members, label, title, levels),
+        out / "forecast.png",
     )
+    save_png(plot_heldout(series, n_train, heldout, MODEL_LABELS), out / "heldout.png")
+    save_png(plot_errors_by_step(step_frame, MODEL_LABELS, target), out / "errors_by_step.png")
     lstm.save(out / MODEL_FILE)
 
     history = lstm.history_.history
@@ -374,16 +523,22 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
             "command": settings.command_line(),
             "data": _summary(series, n_train, settings.data),
             "settings": {
-                "look_back": settings.look_back,
-                "horizon": settings.horizon,
+                "look_back": lstm.look_back_,
+                "horizon": lstm.horizon_,
+                "steps": settings.horizon,
                 "test_rows": n_test,
-                "epochs": settings.epochs,
-                "units": settings.units,
-                "layers": settings.layers,
+                "epochs": lstm.epochs,
+                "units": lstm.units,
+                "layers": lstm.layers,
+                "n_models": lstm.n_models,
                 "seed": settings.seed,
-                "log": settings.log,
+                "log": lstm.log_,
+                "calendar": lstm.calendar_,
+                "season": lstm.season_,
                 "difference": lstm.difference,
                 "scaler": lstm.scaler,
+                "params_file": settings.params,
+                "resolved": lstm.resolved_reasons_,
             },
             "evaluation": {
                 "one_step": (
@@ -393,42 +548,75 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
                 "multi_step": (
                     f"{steps} steps ahead from the end of the training part, as one forecast"
                 ),
+                "backtest": (
+                    f"up to {steps} steps ahead from every origin in the held-out part (no "
+                    "refitting); intervals calibrated on the training part only"
+                ),
                 "units": f"original units of {target!r}; mape in percent",
             },
             "models": results,
             "skipped": skipped,
             "best_one_step": best,
+            "chosen": {"model": chosen, "why": why},
             "training": {
                 "seconds": seconds,
                 "epochs": len(history.get("loss", [])),
                 "final_loss": history["loss"][-1] if history.get("loss") else None,
             },
             "forecast": {
+                "model": chosen,
                 "steps": settings.horizon,
-                "first": str(future.index[0].date())
-                if isinstance(future.index, pd.DatetimeIndex)
-                else int(future.index[0]),
-                "last": str(future.index[-1].date())
-                if isinstance(future.index, pd.DatetimeIndex)
-                else int(future.index[-1]),
+                "levels": levels,
+                "first": format_time(future.index[0], series.freq),
+                "last": format_time(future.index[-1], series.freq),
+                "ensemble_spread": {
+                    "min": [float(v) for v in members.min(axis=0)],
+                    "max": [float(v) for v in members.max(axis=0)],
+                },
             },
             "files": {
                 "forecast": "forecast.csv",
                 "test_predictions": "test_predictions.csv",
+                "heldout_forecasts": "heldout_forecasts.csv",
+                "errors_by_step": "errors_by_step.csv",
                 "metrics": "metrics.json",
                 "loss_plot": "loss.png",
                 "forecast_plot": "forecast.png",
+                "heldout_plot": "heldout.png",
+                "errors_plot": "errors_by_step.png",
                 "model": MODEL_FILE,
                 "report": "report.html",
             },
         }
     )
+    images = {
+        name: out / metrics["files"][key]
+        for name, key in (
+            ("forecast", "forecast_plot"),
+            ("heldout", "heldout_plot"),
+            ("errors", "errors_plot"),
+            ("loss", "loss_plot"),
+        )
+    }
     (out / "report.html").write_text(
-        render_report(metrics, future, out / "loss.png", out / "forecast.png"), encoding="utf-8"
+        render_report(metrics, future, images, series.freq), encoding="utf-8"
     )
     # Written last: its presence marks a complete output folder.
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     return metrics
+
+
+def _calibration_rows(models: dict[str, BaseForecaster], validation: dict[str, Any]) -> int:
+    for name in models:
+        calibration = getattr(models[name], "calibration_", None)
+        if validation.get(name) is not None and calibration is not None:
+            return calibration.rows
+    return 0
+
+
+def _season_of(models: dict[str, BaseForecaster], series: Series) -> int | None:
+    season = getattr(models["lstm"], "season_", None)
+    return season if season is not None else infer_season(series.freq)
 
 
 def run_predict(model_path: str, data_path: str, steps: int | None) -> pd.DataFrame:
@@ -444,4 +632,4 @@ def run_predict(model_path: str, data_path: str, steps: int | None) -> pd.DataFr
     _positive("--steps", steps)
     frame = read_csv(data_path)
     future = forecaster.predict_frame(steps=steps, data=frame)
-    return _frame_for_csv(future, forecaster.series_.date_column)
+    return _frame_for_csv(future, forecaster.series_.date_column, forecaster.series_.freq)

@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["build_parser", "main", "run"]
 
-DEMO_EPOCHS = 500
-
 
 def _common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
     group = parser.add_argument_group("output")
@@ -47,16 +45,28 @@ def _common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
         )
 
 
-def _model_options(parser: argparse.ArgumentParser, epochs: int) -> None:
-    group = parser.add_argument_group("model")
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (what is not given is chosen from the data)")
     group.add_argument(
-        "--look-back", type=int, default=12, help="rows in each input window (default 12)"
+        "--model",
+        default="auto",
+        choices=["auto", "lstm", "sarimax", "naive", "seasonal_naive"],
+        help="the model whose forecast is published (default auto: the best by rolling-origin "
+        "validation on the training part)",
     )
     group.add_argument(
-        "--horizon",
+        "--params",
+        metavar="JSON",
+        help="Forecaster parameters from a JSON file (the best.json of `lstmkit tune`)",
+    )
+    group.add_argument(
+        "--look-back",
         type=int,
-        default=12,
-        help="steps to forecast past the end; the network predicts them at once (default 12)",
+        default=None,
+        help="rows in each input window (default: two seasons)",
+    )
+    group.add_argument(
+        "--horizon", type=int, default=12, help="steps to forecast past the end (default 12)"
     )
     group.add_argument(
         "--test",
@@ -64,19 +74,35 @@ def _model_options(parser: argparse.ArgumentParser, epochs: int) -> None:
         metavar="N|FRACTION",
         help="hold out the last N rows, or that fraction of them, for scoring (default 0.2)",
     )
+    group.add_argument("--epochs", type=int, default=None, help="training epochs (default 200)")
     group.add_argument(
-        "--epochs", type=int, default=epochs, help=f"training epochs (default {epochs})"
+        "--units", type=int, default=None, help="LSTM units per layer of each network (default 16)"
     )
-    group.add_argument("--units", type=int, default=50, help="LSTM units per layer (default 50)")
-    group.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default 1)")
     group.add_argument(
-        "--log", action="store_true", help="model the log of the target (positive data)"
+        "--models",
+        type=int,
+        default=None,
+        dest="n_models",
+        help="networks in the LSTM ensemble (default 5)",
+    )
+    group.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default 1)")
+    logs = group.add_mutually_exclusive_group()
+    logs.add_argument(
+        "--log",
+        action="store_const",
+        const=True,
+        default=None,
+        help="model the log of the target (default: when it is positive and its seasonal "
+        "swings grow with its level)",
+    )
+    logs.add_argument(
+        "--no-log", action="store_const", const=False, dest="log", help="never take the log"
     )
     group.add_argument(
         "--season",
         type=int,
         default=None,
-        help="season length for the seasonal baselines (default: from the dates)",
+        help="season length (default: from the dates)",
     )
 
 
@@ -92,11 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast",
         help="train an LSTM on a CSV series, score it against baselines, forecast, report",
         description=(
-            "Train an LSTM forecaster on all but the last --test rows of DATA.csv, score it "
-            "one step and --horizon steps ahead on those rows beside the naive and seasonal "
-            "naive forecasts (and SARIMAX with --sarimax), forecast --horizon steps past the "
-            "end, and write forecast.csv, test_predictions.csv, metrics.json, loss.png, "
-            "forecast.png, the saved forecaster and report.html into --out."
+            "Train an LSTM ensemble and the naive, seasonal naive and SARIMAX baselines on all "
+            "but the last --test rows of DATA.csv; choose the model to publish by rolling-origin "
+            "validation on the training part; score every model on the held-out rows (one "
+            "step ahead, --horizon steps ahead, by step ahead, interval coverage); forecast "
+            "--horizon steps past the end with 80 and 95 %% prediction intervals; write "
+            "forecast.csv, the scores, the plots, the saved LSTM and report.html into --out."
         ),
     )
     forecast.add_argument("data", metavar="DATA.csv", help="a CSV file, one row per time")
@@ -109,10 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument(
         "--date-column", metavar="D", help="the column of dates (default: detected)"
     )
-    _model_options(forecast, epochs=200)
+    _model_options(forecast)
     forecast.add_argument(
-        "--sarimax", action="store_true", help="also score a SARIMAX model (statsmodels)"
-    )
+        "--sarimax", action="store_true", help=argparse.SUPPRESS
+    )  # SARIMAX is always fitted now (model choice); the option stays for old command lines
     forecast.add_argument(
         "--out",
         default="lstmkit-forecast",
@@ -159,12 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the forecast job on the shipped airline-passengers data",
         description=(
             "`lstmkit forecast` on the monthly airline passengers 1949-1960 (shipped with "
-            "lstmkit): modelled on the log scale, the last 24 months held out, SARIMAX "
-            "included, 12 months forecast."
+            "lstmkit): the defaults (log, look-back, calendar chosen from the data), the last "
+            "24 months held out, 12 months forecast."
         ),
     )
     demo.add_argument(
-        "--epochs", type=int, default=DEMO_EPOCHS, help=f"training epochs (default {DEMO_EPOCHS})"
+        "--epochs", type=int, default=None, help="training epochs (default: the Forecaster's)"
     )
     demo.add_argument(
         "--out", default="lstmkit-demo", metavar="DIR", help="output folder (default lstmkit-demo)"
@@ -209,7 +236,7 @@ def _scores_text(metrics: dict[str, Any]) -> str:
             value = scores[key]
             return f"{'—':>{width}}" if value is None else f"{value:>{width}{digits}}"
 
-        marker = " *" if name == metrics["best_one_step"] else ""
+        marker = " *" if name == metrics["chosen"]["model"] else ""
         lines.append(
             f"  {MODEL_LABELS.get(name, name) + marker:<38} {cell('rmse', 10, '.4g')} "
             f"{cell('mae', 10, '.4g')} {cell('mape', 8, '.2f')} {cell('r2', 7, '.3f')}"
@@ -217,9 +244,14 @@ def _scores_text(metrics: dict[str, Any]) -> str:
     for name, reason in metrics["skipped"].items():
         lines.append(f"  ({MODEL_LABELS.get(name, name)} left out: {reason})")
     forecast = metrics["forecast"]
+    chosen = metrics["chosen"]
     lines.append(
-        f"forecast: {forecast['steps']} steps, {forecast['first']} … {forecast['last']} "
-        "in forecast.csv"
+        f"* published: {MODEL_LABELS.get(chosen['model'], chosen['model'])}: {chosen['why']}"
+    )
+    lines.append(
+        f"forecast: {forecast['steps']} steps, {forecast['first']} … {forecast['last']}, with "
+        + " and ".join(f"{level:g} %" for level in forecast["levels"])
+        + " intervals, in forecast.csv"
     )
     return "\n".join(lines)
 
@@ -240,9 +272,11 @@ def _forecast(args: argparse.Namespace) -> int:
         layers=args.layers,
         seed=args.seed,
         season=args.season,
-        sarimax=args.sarimax,
         log=args.log,
         out=args.out,
+        model=args.model,
+        params=args.params,
+        n_models=args.n_models,
     )
     return _run_forecast_job(settings, args)
 
@@ -255,15 +289,12 @@ def _demo(args: argparse.Namespace) -> int:
         data=str(dataset_path("airline")),
         target="Passengers",
         date_column="Date",
-        look_back=12,
         horizon=12,
         test="24",
         epochs=args.epochs,
         seed=args.seed,
-        sarimax=True,
-        log=True,
         out=args.out,
-        title="Airline passengers (thousands): LSTM forecast",
+        title="Airline passengers (thousands): forecast",
     )
     return _run_forecast_job(settings, args)
 

@@ -1,30 +1,51 @@
 """The forecast job's ``report.html``: one self-contained page (inline style, images embedded as
-``data:`` URIs, no scripts, nothing fetched) with the data summary, the LSTM's scores beside the
-baselines', the plots, the forecast and the command that reproduces it."""
+``data:`` URIs, no scripts, nothing fetched) that leads with the published forecast and its
+prediction intervals, then shows how every model did on the held-out part (one step ahead, one
+forecast from the end of training, error by step ahead, interval coverage), the data, the
+settings each default resolved to, the training, and the command that reproduces it.
+
+Numbers in the target's units share one number of decimals, chosen from the spread of the
+target (three significant digits of its standard deviation); dates are written in the data's
+own frequency (``1961-01`` for monthly data). The page has a viewport tag, and wide tables
+scroll sideways inside their own box on a phone instead of widening the page.
+"""
 
 from __future__ import annotations
 
 import base64
+import math
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["MODEL_LABELS", "render_report"]
+from lstmkit.forecast.seasons import format_time
+
+__all__ = ["MODEL_LABELS", "render_report", "unit_decimals"]
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       color: #222; line-height: 1.45; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
-table { border-collapse: collapse; margin: 0.5rem 0; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.75rem; text-align: right; }
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
+table { border-collapse: collapse; margin: 0.5rem 0; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right;
+         white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
+td.text { white-space: normal; text-align: left; }
 tr.best td { font-weight: 600; background: #eef7ee; }
+tr.chosen td { font-weight: 600; background: #eef2fb; }
 code, pre { background: #f4f4f4; border-radius: 4px; }
-pre { padding: 0.75rem; overflow-x: auto; white-space: pre-wrap; }
-img { max-width: 100%; }
+pre { padding: 0.75rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+img { max-width: 100%; height: auto; }
 .note { color: #555; font-size: 0.9rem; }
+.headline { font-size: 1.05rem; background: #f6f8fb; padding: 0.75rem; border-radius: 6px; }
+@media (max-width: 600px) {
+  body { margin: 0.75rem auto; padding: 0 0.6rem; font-size: 15px; }
+  th, td { padding: 0.2rem 0.35rem; font-size: 0.85rem; }
+  h1 { font-size: 1.25rem; }
+}
 """
 
 #: How tables and messages name each model.
@@ -36,12 +57,30 @@ MODEL_LABELS = {
 }
 
 
-def _number(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:.4e}"
-    return escape(str(value))
+def unit_decimals(spread: float) -> int:
+    """Decimals for numbers in the target's units: three significant digits of ``spread``
+    (the target's standard deviation), between 0 and 6."""
+    if not spread or not math.isfinite(spread) or spread <= 0:
+        return 3
+    return int(min(6, max(0, 2 - math.floor(math.log10(spread)))))
+
+
+class _Numbers:
+    """Formats numbers: the target's units with fixed decimals, scores with fixed ones."""
+
+    def __init__(self, decimals: int) -> None:
+        self.decimals = decimals
+
+    def unit(self, value: Any) -> str:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "—"
+        return f"{float(value):,.{self.decimals}f}"
+
+    @staticmethod
+    def fixed(value: Any, decimals: int = 2, suffix: str = "") -> str:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "—"
+        return f"{float(value):.{decimals}f}{suffix}"
 
 
 def _image(path: Path, alt: str) -> str:
@@ -49,124 +88,221 @@ def _image(path: Path, alt: str) -> str:
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
-def _table(header: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
-    """A table of ``rows`` (cells already HTML); no header row when ``header`` is empty."""
+def _table(
+    header: list[str],
+    rows: list[list[str]],
+    classes: list[str] | None = None,
+    text_columns: tuple[int, ...] = (),
+) -> str:
+    """A table of ``rows`` (cells already HTML) in a box that scrolls sideways on a narrow
+    screen; no header row when ``header`` is empty."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     head = f"<thead><tr>{head}</tr></thead>" if header else ""
     body = []
     for position, row in enumerate(rows):
         css = f' class="{classes[position]}"' if classes and classes[position] else ""
-        body.append(f"<tr{css}>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
-    return f"<table>{head}<tbody>{''.join(body)}</tbody></table>"
+        cells = "".join(
+            f'<td class="text">{cell}</td>' if index in text_columns else f"<td>{cell}</td>"
+            for index, cell in enumerate(row)
+        )
+        body.append(f"<tr{css}>{cells}</tr>")
+    return f'<div class="scroll"><table>{head}<tbody>{"".join(body)}</tbody></table></div>'
 
 
-def _scores_table(metrics: dict[str, Any], kind: str) -> str:
+def _label(name: str) -> str:
+    return escape(MODEL_LABELS.get(name, name))
+
+
+def _scores_table(metrics: dict[str, Any], numbers: _Numbers, levels: list[float]) -> str:
     models = metrics["models"]
-    best = min(models, key=lambda name: models[name][kind]["rmse"])
+    chosen = metrics["chosen"]["model"]
+    header = [
+        "model",
+        "validation RMSE",
+        "one-step RMSE",
+        "one-step MAE",
+        f"{_steps(metrics)}-step RMSE",
+    ]
+    header += ["MASE"] + [f"{level:g} % coverage" for level in levels] + ["MSIS 95"]
     rows, classes = [], []
     for name, result in models.items():
-        scores = result[kind]
-        rows.append(
-            [
-                escape(MODEL_LABELS.get(name, name)),
-                _number(scores["rmse"]),
-                _number(scores["mae"]),
-                _number(scores["mape"]),
-                _number(scores["r2"]),
-            ]
-        )
-        classes.append("best" if name == best else "")
-    return _table(["model", "RMSE", "MAE", "MAPE %", "R²"], rows, classes)
+        backtest = result.get("backtest", {})
+        intervals = backtest.get("intervals", {})
+        row = [
+            _label(name) + (" ★" if name == chosen else ""),
+            numbers.unit(result.get("validation_rmse")),
+            numbers.unit(result["one_step"]["rmse"]),
+            numbers.unit(result["one_step"]["mae"]),
+            numbers.unit(result["multi_step"]["rmse"]),
+            numbers.fixed(backtest.get("mase")),
+        ]
+        for level in levels:
+            row.append(numbers.fixed(intervals.get(f"{level:g}", {}).get("coverage"), 0, " %"))
+        row.append(numbers.fixed(intervals.get("95", {}).get("msis")))
+        rows.append(row)
+        classes.append("chosen" if name == chosen else "")
+    return _table(header, rows, classes)
 
 
-def _summary(data: dict[str, Any], settings: dict[str, Any]) -> str:
+def _steps(metrics: dict[str, Any]) -> int:
+    return min(metrics["settings"]["steps"], metrics["data"]["test"]["rows"])
+
+
+def _summary(data: dict[str, Any], numbers: _Numbers) -> str:
     train, test = data["train"], data["test"]
     rows = [
         ["file", f"<code>{escape(str(data['file']))}</code>"],
-        ["rows", _number(data["rows"])],
+        ["rows", escape(str(data["rows"]))],
         ["target", f"<code>{escape(data['target'])}</code>"],
         [
             "features",
             ", ".join(f"<code>{escape(f)}</code>" for f in data["features"]) or "none (univariate)",
         ],
         ["dates", escape(f"{data['first']} … {data['last']}")],
-        ["frequency", escape(str(data["frequency"] or "not inferred"))],
+        ["frequency", escape(str(data.get("frequency_words") or "not inferred"))],
         ["training part", escape(f"{train['rows']} rows, {train['first']} … {train['last']}")],
         ["held-out part", escape(f"{test['rows']} rows, {test['first']} … {test['last']}")],
     ]
-    for part in ("target_train", "target_test"):
+    for part, label in (("target_train", "target, training"), ("target_test", "target, held out")):
         stats = data[part]
-        label = "target in training part" if part == "target_train" else "target in held-out part"
         rows.append(
             [
                 label,
                 escape(
-                    f"min {_number(stats['min'])}, mean {_number(stats['mean'])}, "
-                    f"max {_number(stats['max'])}, std {_number(stats['std'])}"
+                    f"min {numbers.unit(stats['min'])}, mean {numbers.unit(stats['mean'])}, "
+                    f"max {numbers.unit(stats['max'])}, sd {numbers.unit(stats['std'])}"
                 ),
             ]
         )
-    model = (
-        f"look-back {settings['look_back']}, horizon {settings['horizon']}, "
-        f"{settings['layers']} LSTM layer(s) of {settings['units']} units, "
-        f"{settings['epochs']} epochs, seed {settings['seed']}, "
-        f"{'log, ' if settings['log'] else ''}"
-        f"{'differenced, ' if settings['difference'] else ''}scaled {settings['scaler']} "
-        "(fitted on the training part only)"
+    return _table([], rows, text_columns=(1,))
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    resolved = settings.get("resolved", {})
+    rows = []
+    for name in ("look_back", "horizon", "log", "season", "calendar"):
+        rows.append(
+            [
+                escape(name.replace("_", "-")),
+                escape(str(settings.get(name))),
+                escape(resolved.get(name, "")),
+            ]
+        )
+    rows.append(
+        [
+            "network",
+            escape(
+                f"{settings['n_models']} × LSTM({settings['units']})"
+                + (f" × {settings['layers']} layers" if settings["layers"] > 1 else "")
+            ),
+            "an ensemble trained as one network; the forecast is the members' median",
+        ]
     )
-    rows.append(["model", escape(model)])
-    return _table([], rows)
+    rows.append(["epochs", escape(str(settings["epochs"])), ""])
+    rows.append(
+        [
+            "transforms",
+            escape(
+                ("log, " if settings["log"] else "")
+                + ("differenced, " if settings["difference"] else "")
+                + f"scaled {settings['scaler']}"
+            ),
+            "fitted on the training part only",
+        ]
+    )
+    if settings.get("params_file"):
+        rows.append(["parameters file", f"<code>{escape(settings['params_file'])}</code>", ""])
+    return _table(["setting", "value", "why"], rows, text_columns=(2,))
 
 
 def render_report(
-    metrics: dict[str, Any], future: pd.DataFrame, loss_png: Path, forecast_png: Path
+    metrics: dict[str, Any],
+    future: pd.DataFrame,
+    images: dict[str, Path],
+    freq: str | None = None,
 ) -> str:
-    """The HTML page for one forecast run (``metrics``: what ``metrics.json`` holds)."""
+    """The HTML page for one forecast run (``metrics``: what ``metrics.json`` holds; ``future``
+    the published forecast with its ``lo-L``/``hi-L`` columns; ``images``: the PNGs by name,
+    ``forecast``, ``heldout``, ``errors``, ``loss``)."""
     data, settings = metrics["data"], metrics["settings"]
     target = data["target"]
-    best = metrics["best_one_step"]
-    lstm_rmse = metrics["models"]["lstm"]["one_step"]["rmse"]
-    verdict = (
-        "The LSTM has the lowest one-step RMSE on the held-out part."
-        if best == "lstm"
-        else f"{MODEL_LABELS.get(best, best)} beats the LSTM on the held-out part "
-        f"(one-step RMSE {metrics['models'][best]['one_step']['rmse']:.4g} against "
-        f"{lstm_rmse:.4g})."
-    )
+    numbers = _Numbers(unit_decimals(data["target_train"]["std"]))
+    chosen = metrics["chosen"]
+    levels = [float(level) for level in metrics["forecast"]["levels"]]
+    spread = metrics["forecast"].get("ensemble_spread")
+    header = ["time", "forecast"]
+    for level in sorted(levels, reverse=True):
+        header += [f"lo {level:g} %"]
+    for level in sorted(levels):
+        header += [f"hi {level:g} %"]
+    if spread:
+        header += ["LSTM members min", "max"]
+    forecast_rows = []
+    for position, (index, row) in enumerate(future.iterrows()):
+        cells = [escape(format_time(index, freq)), numbers.unit(row[target])]
+        cells += [numbers.unit(row[f"lo-{level:g}"]) for level in sorted(levels, reverse=True)]
+        cells += [numbers.unit(row[f"hi-{level:g}"]) for level in sorted(levels)]
+        if spread:
+            cells += [numbers.unit(spread["min"][position]), numbers.unit(spread["max"][position])]
+        forecast_rows.append(cells)
+    by_step = {
+        name: result["backtest"]["rmse_by_step"]
+        for name, result in metrics["models"].items()
+        if "backtest" in result
+    }
+    step_rows = []
+    if by_step:
+        for step in range(len(next(iter(by_step.values())))):
+            step_rows.append(
+                [str(step + 1)] + [numbers.unit(values[step]) for values in by_step.values()]
+            )
     skipped = "".join(
-        f"<li>{escape(MODEL_LABELS.get(name, name))}: {escape(reason)}</li>"
+        f"<li>{_label(name)}: {escape(reason)}</li>"
         for name, reason in metrics.get("skipped", {}).items()
     )
-    forecast_rows = [
-        [escape(str(index.date()) if hasattr(index, "date") else str(index)), _number(value, 6)]
-        for index, value in zip(future.index, future[target], strict=True)
-    ]
     evaluation = metrics["evaluation"]
     training = metrics["training"]
+    steps = metrics["forecast"]["steps"]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>lstmkit forecast of {escape(target)}</title>",
         f"<style>{_STYLE}</style></head><body>",
-        f"<h1>Forecast of <code>{escape(target)}</code></h1>",
-        f"<p>{escape(verdict)} Scores are in the original units of "
-        f"<code>{escape(target)}</code>; the best model in each table is highlighted.</p>",
-        "<h2>Data</h2>",
-        _summary(data, settings),
-        "<h2>Scores on the held-out part</h2>",
-        f"<p>{escape(evaluation['one_step'].capitalize())}.</p>",
-        _scores_table(metrics, "one_step"),
-        f"<p>{escape(evaluation['multi_step'].capitalize())}.</p>",
-        _scores_table(metrics, "multi_step"),
+        f"<h1>Forecast of <code>{escape(target)}</code>, {escape(data['frequency_words'])}, "
+        f"{escape(metrics['forecast']['first'])} … {escape(metrics['forecast']['last'])}</h1>",
+        f"<p class='headline'>Published: <b>{_label(chosen['model'])}</b>, {steps} steps "
+        f"with {' and '.join(f'{level:g} %' for level in levels)} prediction intervals. "
+        f"Why: {escape(chosen['why'])}.</p>",
+        _image(images["forecast"], f"{target}: data, forecast and prediction intervals"),
+        _table(header, forecast_rows),
+        "<p class='note'>Intervals: conformal, calibrated per step ahead on forecasts from the "
+        "end of the training part (see the coverage below, measured on the held-out part). "
+        "Grey lines: the LSTM ensemble's members, whose median is the LSTM forecast.</p>",
+        "<h2>How every model did on the held-out part</h2>",
+        f"<p>{data['test']['rows']} held-out rows, {escape(data['test']['first'])} … "
+        f"{escape(data['test']['last'])}. Validation RMSE: on the end of the training part "
+        "(what chose the model). One-step: "
+        f"{escape(evaluation['one_step'])}. {_steps(metrics)}-step: "
+        f"{escape(evaluation['multi_step'])}. MASE, coverage and MSIS: "
+        f"{escape(evaluation['backtest'])}. ★ the published model.</p>",
+        _scores_table(metrics, numbers, levels),
         f"<ul class='note'>{skipped}</ul>" if skipped else "",
-        "<h2>Forecast</h2>",
-        _image(forecast_png, f"{target}: data, held-out part and forecast"),
-        _table(["time", f"forecast of {target}"], forecast_rows),
+        _image(images["heldout"], "every model's forecast of the held-out part"),
+        "<h3>Error by step ahead</h3>",
+        _table(["step"] + [MODEL_LABELS.get(name, name) for name in by_step], step_rows)
+        if step_rows
+        else "",
+        _image(images["errors"], "RMSE by step ahead for every model"),
+        "<h2>Data</h2>",
+        _summary(data, numbers),
+        "<h2>LSTM settings</h2>",
+        _settings(settings),
         "<h2>Training</h2>",
         f"<p>{training['epochs']} epochs in {training['seconds']:.1f} s; final training loss "
-        f"{_number(training['final_loss'])} (mean squared error in the network's scaled "
-        "space).</p>",
-        _image(loss_png, "training loss by epoch"),
+        f"{numbers.fixed(training['final_loss'], 5)} (mean squared error in the network's "
+        "scaled space).</p>",
+        _image(images["loss"], "training loss by epoch"),
         "<h2>Reproduce</h2>",
         f"<pre><code>{escape(metrics['command'])}</code></pre>",
         "<p class='note'>Files beside this page: "

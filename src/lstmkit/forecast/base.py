@@ -12,8 +12,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from lstmkit.data.scores import mae, mape, r2, rmse
+from lstmkit.forecast.intervals import (
+    check_levels,
+    interval_columns,
+    interval_scores,
+    seasonal_scale,
+)
+from lstmkit.forecast.seasons import infer_season
 
-__all__ = ["BaseForecaster", "Series", "future_index", "prepare_series"]
+__all__ = ["BaseForecaster", "Series", "backtest_scores", "future_index", "prepare_series"]
 
 
 @dataclass(frozen=True)
@@ -209,12 +216,27 @@ class BaseForecaster(BaseEstimator):
         series = self._fitted() if data is None else self._continuation(data)
         return self._shape(np.asarray(self._forecast(series.frame, steps), dtype=np.float64))
 
-    def predict_frame(self, steps: int = 1, data: Any = None) -> pd.DataFrame:
-        """:meth:`predict` as a DataFrame indexed by the future times, one column per target."""
+    def predict_frame(self, steps: int = 1, data: Any = None, level: Any = None) -> pd.DataFrame:
+        """:meth:`predict` as a DataFrame indexed by the future times, one column per target.
+
+        ``level``: percentages such as ``[80, 95]`` add prediction intervals, columns
+        ``lo-80``, ``hi-80``, … (one target), calibrated per step ahead by conformal
+        prediction on rolling-origin forecasts inside the training part
+        (:mod:`lstmkit.forecast.intervals`; the first call fits the forecaster once more)."""
         series = self._fitted() if data is None else self._continuation(data)
-        values = self._forecast(series.frame, _steps(steps))
+        values = np.asarray(self._forecast(series.frame, _steps(steps)), dtype=np.float64)
         index = future_index(series.frame.index, series.freq, steps)
-        return pd.DataFrame(np.asarray(values), index=index, columns=series.target)
+        frame = pd.DataFrame(values, index=index, columns=series.target)
+        if level is not None:
+            if len(series.target) != 1:
+                raise ValueError("prediction intervals (level=...) need a single target")
+            for name, column in interval_columns(self, values, check_levels(level)).items():
+                frame[name] = column[:, 0]
+        return frame
+
+    def _season(self) -> int | None:
+        season = getattr(self, "season_", None)
+        return season if season is not None else infer_season(self._fitted().freq)
 
     def _joined(self, test: Any) -> tuple[pd.DataFrame, int]:
         fitted = self._fitted()
@@ -232,65 +254,132 @@ class BaseForecaster(BaseEstimator):
         history, start = self._joined(test)
         return self._shape(np.asarray(self._walk_forward(history, start), dtype=np.float64))
 
-    def evaluate(self, test: Any) -> dict[str, float]:
-        """``rmse``, ``mae``, ``mape`` (percent; NaN when the test target has a zero) and ``r2``
-        of :meth:`walk_forward` on ``test``, in original units."""
+    def evaluate(self, test: Any, level: Any = None) -> dict[str, float]:
+        """``rmse``, ``mae``, ``mape`` (percent; NaN when the test target has a zero), ``r2``
+        and ``mase`` (MAE over the training part's mean absolute seasonal difference) of
+        :meth:`walk_forward` on ``test``, in original units. ``level`` (e.g. ``[80, 95]``)
+        adds ``coverage-80`` (percent of ``test`` inside the one-step interval) and
+        ``msis-80`` (mean scaled interval score) per level."""
         forecast = self.walk_forward(test)
         history, start = self._joined(test)
         actual = self._shape(history[self.series_.target].to_numpy()[start:])
         has_zero = np.any(actual == 0)
-        return {
+        scale = seasonal_scale(
+            self.series_.frame[self.series_.target[0]].to_numpy(), self._season()
+        )
+        scores = {
             "rmse": rmse(actual, forecast),
             "mae": mae(actual, forecast),
             "mape": float("nan") if has_zero else mape(actual, forecast),
             "r2": r2(actual, forecast),
+            "mase": mae(actual, forecast) / scale if scale > 0 else float("nan"),
         }
+        if level is not None:
+            if self.n_targets_ != 1:
+                raise ValueError("prediction intervals (level=...) need a single target")
+            columns = interval_columns(self, np.asarray(forecast)[:, None], check_levels(level))
+            for value in check_levels(level):
+                label = f"{value:g}"
+                found = interval_scores(
+                    actual, columns[f"lo-{label}"], columns[f"hi-{label}"], value, scale
+                )
+                scores[f"coverage-{label}"] = found["coverage"]
+                scores[f"msis-{label}"] = found["msis"]
+        return scores
 
     def backtest(
-        self, data: Any, start: int, stride: int = 1, steps: int = 1, refit: bool = False
+        self,
+        data: Any,
+        start: int,
+        stride: int = 1,
+        steps: int = 1,
+        refit: bool = False,
+        level: Any = None,
     ) -> pd.DataFrame:
         """Walk-forward evaluation: forecast ``steps`` ahead from origins ``start``,
         ``start + stride``, … (row positions of ``data``). With ``refit=True`` a fresh clone is
         fitted on everything before each origin; otherwise this forecaster is fitted once on the
-        rows before ``start``. Rows: ``origin, step, time, target, actual, forecast``."""
+        rows before ``start``. Rows: ``origin, step, time, target, actual, forecast``, and
+        ``lo-L``, ``hi-L`` for each of ``level`` (percent; one target), calibrated on the rows
+        before each fit only. :func:`backtest_scores` scores it per step ahead."""
         steps, stride = _steps(steps), _steps(stride)
+        levels = None if level is None else check_levels(level)
         series = self._prepare(data)
         n = len(series.frame)
         if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 2 <= start < n:
             raise ValueError(f"start must be a row position in [2, {n}); got start={start!r}")
         frame_data = data.reset_index(drop=True) if isinstance(data, pd.DataFrame) else data
+        if not refit:
+            fitted = clone(self).fit(_head(frame_data, start))
+            return fitted._rolling(series, range(start, n, stride), steps, levels)
+        parts = [
+            clone(self).fit(_head(frame_data, origin))._rolling(series, [origin], steps, levels)
+            for origin in range(start, n, stride)
+        ]
+        return pd.concat(parts, ignore_index=True)
+
+    def rolling_forecasts(
+        self, data: Any, start: int, steps: int = 1, stride: int = 1, level: Any = None
+    ) -> pd.DataFrame:
+        """:meth:`backtest` of this fitted forecaster as it is (nothing refitted): ``data``
+        continues or contains the data it was fitted on; forecasts ``steps`` ahead from origins
+        ``start``, ``start + stride``, … (row positions of ``data``)."""
+        steps, stride = _steps(steps), _steps(stride)
+        self._fitted()
+        series = self._continuation(data)
+        n = len(series.frame)
+        if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 2 <= start < n:
+            raise ValueError(f"start must be a row position in [2, {n}); got start={start!r}")
+        levels = None if level is None else check_levels(level)
+        return self._rolling(series, range(start, n, stride), steps, levels)
+
+    def _rolling(
+        self, series: Series, origins: Any, steps: int, levels: list[float] | None
+    ) -> pd.DataFrame:
         rows = []
-        fitted = None if refit else clone(self).fit(_head(frame_data, start))
-        for origin in range(start, n, stride):
-            model = clone(self).fit(_head(frame_data, origin)) if refit else fitted
+        n = len(series.frame)
+        for origin in origins:
             horizon = min(steps, n - origin)
-            forecast = np.asarray(model._forecast(series.frame.iloc[:origin], horizon))
+            forecast = np.asarray(self._forecast(series.frame.iloc[:origin], horizon))
+            bands = {} if levels is None else interval_columns(self, forecast, levels)
             for step in range(horizon):
                 for j, name in enumerate(series.target):
-                    rows.append(
-                        {
-                            "origin": origin,
-                            "step": step + 1,
-                            "time": series.frame.index[origin + step],
-                            "target": name,
-                            "actual": float(series.frame[name].iloc[origin + step]),
-                            "forecast": float(forecast[step, j]),
-                        }
-                    )
+                    row = {
+                        "origin": origin,
+                        "step": step + 1,
+                        "time": series.frame.index[origin + step],
+                        "target": name,
+                        "actual": float(series.frame[name].iloc[origin + step]),
+                        "forecast": float(forecast[step, j]),
+                    }
+                    row.update({key: float(band[step, j]) for key, band in bands.items()})
+                    rows.append(row)
         return pd.DataFrame(rows)
 
 
-def backtest_scores(frame: pd.DataFrame) -> pd.DataFrame:
-    """RMSE and MAE of a :meth:`BaseForecaster.backtest` frame for each step ahead."""
-    return frame.groupby("step").apply(
-        lambda part: pd.Series(
-            {
-                "rmse": rmse(part["actual"], part["forecast"]),
-                "mae": mae(part["actual"], part["forecast"]),
-            }
-        ),
-        include_groups=False,
-    )
+def backtest_scores(frame: pd.DataFrame, scale: float | None = None) -> pd.DataFrame:
+    """RMSE and MAE of a :meth:`BaseForecaster.backtest` frame for each step ahead; with
+    ``scale`` (the training part's mean absolute seasonal difference,
+    :func:`~lstmkit.forecast.intervals.seasonal_scale`) also ``mase``, and ``coverage-L`` and
+    ``msis-L`` for each interval level the frame has."""
+    levels = [c[3:] for c in frame.columns if c.startswith("lo-")]
+
+    def scores(part: pd.DataFrame) -> pd.Series:
+        out = {
+            "rmse": rmse(part["actual"], part["forecast"]),
+            "mae": mae(part["actual"], part["forecast"]),
+        }
+        if scale is not None:
+            out["mase"] = out["mae"] / scale if scale > 0 else float("nan")
+            for label in levels:
+                found = interval_scores(
+                    part["actual"], part[f"lo-{label}"], part[f"hi-{label}"], float(label), scale
+                )
+                out[f"coverage-{label}"] = found["coverage"]
+                out[f"msis-{label}"] = found["msis"]
+        return pd.Series(out)
+
+    return frame.groupby("step").apply(scores, include_groups=False)
 
 
 def _head(data: Any, rows: int) -> Any:

@@ -10,24 +10,9 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.forecast.base import BaseForecaster, Series
+from lstmkit.forecast.seasons import infer_season
 
 __all__ = ["NaiveForecaster", "SARIMAXForecaster", "SeasonalNaiveForecaster", "infer_season"]
-
-_SEASONS = {"M": 12, "Q": 4, "D": 7, "h": 24, "H": 24, "W": 52}
-
-
-def infer_season(freq: str | None) -> int | None:
-    """The season length of a pandas frequency: 12 monthly, 4 quarterly, 7 daily, 24 hourly,
-    52 weekly; ``None`` when unknown."""
-    if freq is None:
-        return None
-    code = freq.split("-")[0].lstrip("0123456789")
-    for prefix, season in _SEASONS.items():
-        if code.startswith(prefix) or code.startswith(f"{prefix}S") or code == f"{prefix}E":
-            return season
-    if code.startswith("B") and len(code) == 1:
-        return 5
-    return None
 
 
 class NaiveForecaster(BaseForecaster):

@@ -22,14 +22,23 @@ from sklearn.base import TransformerMixin, clone
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from lstmkit.data import SeriesScaler, make_windows
-from lstmkit.forecast.base import BaseForecaster, Series
+from lstmkit.forecast.base import BaseForecaster, Series, future_index
+from lstmkit.forecast.defaults import calendar_columns, resolve
+from lstmkit.forecast.ensemble import BlockDiagonal, assemble, masks, member_outputs
 from lstmkit.layers import LSTM, Dense, Dropout
 from lstmkit.models import Sequential
+from lstmkit.optimizers import Adam
 from lstmkit.training.callbacks import History
 
 __all__ = ["Forecaster"]
 
 _SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
+
+#: The defaults: an ensemble of N_MODELS networks of UNITS units, EPOCHS epochs (measured in
+#: benchmarks/forecast_quality.py).
+UNITS = 32
+EPOCHS = 200
+N_MODELS = 5
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -41,22 +50,24 @@ def _positive_int(name: str, value: Any) -> int:
 class Forecaster(BaseForecaster):
     """An LSTM forecaster with the scikit-learn estimator contract.
 
-    ``Forecaster(look_back=12).fit(train).predict(steps=24)`` learns from windows of
-    ``look_back`` consecutive rows (every column: the features, then the target) to the next
-    ``horizon`` values of the target, and forecasts in the units of the data.
+    ``Forecaster().fit(train).predict(steps=12)`` learns from windows of ``look_back``
+    consecutive rows (calendar columns, the features, then the target) to the next ``horizon``
+    values of the target, and forecasts in the units of the data. Parameters left at ``None``
+    are chosen from the training data (see :mod:`lstmkit.forecast.defaults`); the values used
+    and why are in ``resolved_params_`` and ``resolved_reasons_`` after ``fit``.
 
     Args:
-        look_back: rows in each input window (the LSTM's timesteps).
-        horizon: values of the target each window predicts (the Dense layer's width per target).
-            ``predict(steps=h)`` is direct for ``h <= horizon`` and recursive beyond (feeding its
-            own forecasts back), which needs a univariate model: future feature values are
-            unknown.
+        look_back: rows in each input window (the LSTM's timesteps); ``None``: two seasons.
+        horizon: values of the target each window predicts (direct multi-step); ``None``: the
+            season, at least 8. ``predict(steps=h)`` is direct for ``h <= horizon`` and
+            recursive beyond (feeding its own forecasts back), which needs a model without
+            feature columns: future feature values are unknown (calendar columns are known).
         target: the target column (name, or index for arrays), or a list of them; ``None``
             means the only numeric column.
         features: other input columns (names), or ``None`` for a univariate model.
         date_column: the column that holds the dates; ``None`` detects it.
-        units: LSTM units per layer. layers: stacked LSTM layers. dropout: rate of a Dropout
-            after each LSTM layer (0 for none).
+        units: LSTM units per layer (of each member of the ensemble). layers: stacked LSTM
+            layers. dropout: rate of a Dropout after each LSTM layer (0 for none).
         epochs, batch_size, optimizer, loss: passed to ``compile``/``fit`` of the model.
         scaler: ``'minmax'`` (to [0, 1]), ``'standard'``, ``None`` (no scaling) or any
             scikit-learn transformer (cloned, never fitted in place).
@@ -65,34 +76,46 @@ class Forecaster(BaseForecaster):
             levels cannot follow a trend past the training range (airline, last 24 months:
             RMSE 63-69 on levels against 32-34 differenced, seasonal naive 50).
         log: model ``log(target)`` (the target must be positive); forecasts are ``exp``'d back.
+            ``None``: when the target is positive and its seasonal swings grow with its level.
+        season: the season length; ``None`` infers it from the dates (12 monthly, 4 quarterly,
+            7 daily, 24 hourly).
+        calendar: ``'auto'`` (one-hot position in the season when there is one), ``'onehot'``,
+            ``'cyclic'`` (sine and cosine) or ``None``: calendar input columns.
+        n_models: networks in the ensemble, trained together as one (see
+            :mod:`lstmkit.forecast.ensemble`) from different initial weights; the forecast is
+            their median, and their spread is in :meth:`predict_members`.
         seed: seeds weight initialisation, shuffling and dropout for this fit only (torch's
             global generator is restored afterwards); ``None`` uses the global generator.
         verbose: passed to ``fit``.
 
     Fitted attributes: ``series_`` (the data seen), ``model_`` (the trained
-    :class:`~lstmkit.models.Sequential`), ``history_`` (its :class:`History`), ``scaler_``
-    (the fitted :class:`~lstmkit.data.SeriesScaler`, or ``None``), ``n_targets_``.
+    :class:`~lstmkit.models.Sequential`, all members side by side), ``history_`` (its
+    :class:`History`), ``scaler_`` (the fitted :class:`~lstmkit.data.SeriesScaler`, or
+    ``None``), ``n_targets_``, ``resolved_params_``, ``resolved_reasons_``.
 
     ``save(path)`` writes a fitted forecaster to one file; ``load_forecaster(path)`` reads it.
     """
 
     def __init__(
         self,
-        look_back: int = 12,
-        horizon: int = 1,
+        look_back: int | None = None,
+        horizon: int | None = None,
         target: Any = None,
         features: list[str] | None = None,
         date_column: str | None = None,
-        units: int = 50,
+        units: int = UNITS,
         layers: int = 1,
         dropout: float = 0.0,
-        epochs: int = 200,
+        epochs: int = EPOCHS,
         batch_size: int = 16,
         optimizer: Any = "adam",
         loss: str = "mse",
         scaler: Any = "minmax",
         difference: bool = True,
-        log: bool = False,
+        log: bool | None = None,
+        season: int | None = None,
+        calendar: str | None = "auto",
+        n_models: int = N_MODELS,
         seed: int | None = 0,
         verbose: int = 0,
     ) -> None:
@@ -111,6 +134,9 @@ class Forecaster(BaseForecaster):
         self.scaler = scaler
         self.difference = difference
         self.log = log
+        self.season = season
+        self.calendar = calendar
+        self.n_models = n_models
         self.seed = seed
         self.verbose = verbose
 
@@ -127,14 +153,23 @@ class Forecaster(BaseForecaster):
     # -- the transforms between original units and the model's space ---------------------------
 
     def _check_params(self) -> None:
-        _positive_int("look_back", self.look_back)
-        _positive_int("horizon", self.horizon)
+        for name in ("look_back", "horizon", "season"):
+            if getattr(self, name) is not None:
+                _positive_int(name, getattr(self, name))
         _positive_int("units", self.units)
         _positive_int("layers", self.layers)
         _positive_int("epochs", self.epochs)
         _positive_int("batch_size", self.batch_size)
+        _positive_int("n_models", self.n_models)
         if not isinstance(self.dropout, int | float) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"Forecaster: dropout must be in [0, 1); got dropout={self.dropout!r}")
+        if self.log is not None and not isinstance(self.log, bool | np.bool_):
+            raise ValueError(f"Forecaster: log must be True, False or None; got log={self.log!r}")
+        if self.calendar not in ("auto", "onehot", "cyclic", None):
+            raise ValueError(
+                "Forecaster: calendar must be 'auto', 'onehot', 'cyclic' or None; got "
+                f"calendar={self.calendar!r}"
+            )
         if not (
             self.scaler is None
             or self.scaler in _SCALERS
@@ -145,6 +180,25 @@ class Forecaster(BaseForecaster):
                 f"transformer; got scaler={self.scaler!r}"
             )
 
+    def _resolve(self, series: Series) -> None:
+        """Choose what was left at ``None`` from the training data (sets ``look_back_``,
+        ``horizon_``, ``log_``, ``season_``, ``calendar_``, ``resolved_params_``,
+        ``resolved_reasons_``)."""
+        params = self.get_params()
+        resolved = resolve(params, series.frame, list(series.target), series.freq)
+        self.set_resolved(resolved.values)
+        self.resolved_reasons_ = dict(resolved.reasons)
+
+    def set_resolved(self, values: dict[str, Any]) -> None:
+        """Set the resolved values (``look_back``, ``horizon``, ``log``, ``season``,
+        ``calendar``) the fit and the forecasts use; :func:`load_forecaster` calls it."""
+        self.look_back_ = int(values["look_back"])
+        self.horizon_ = int(values["horizon"])
+        self.log_ = bool(values["log"])
+        self.season_ = None if values["season"] is None else int(values["season"])
+        self.calendar_ = values["calendar"]
+        self.resolved_params_ = {**self.get_params(), **values}
+
     def _make_scaler(self) -> Any:
         if self.scaler is None:
             return None
@@ -154,7 +208,7 @@ class Forecaster(BaseForecaster):
 
     def _levels(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Original units → after the optional log of the target. Shape unchanged."""
-        if not self.log:
+        if not self.log_:
             return frame
         values = frame[self.target_names_]
         if (values <= 0).to_numpy().any():
@@ -177,12 +231,25 @@ class Forecaster(BaseForecaster):
         frame[self.target_names_] = levels[self.target_names_].diff()
         return frame.iloc[1:]
 
+    def _calendar(self, index: pd.Index) -> pd.DataFrame | None:
+        """The calendar input columns for the times ``index`` (``None`` without them)."""
+        if self.calendar_ is None or self.season_ is None:
+            return None
+        return calendar_columns(index, self.calendar_, self.season_)
+
     def _model_space(self, levels: pd.DataFrame) -> pd.DataFrame:
-        """After log → after differencing and scaling: what the network reads and predicts."""
+        """After log → after differencing and scaling, with the calendar columns first: what
+        the network reads and predicts. ``(n, k)`` → ``(n - 1, c + k)`` differenced."""
         frame = self._differenced(levels)
         if self.scaler_ is not None:
             frame = self.scaler_.transform(frame)
+        calendar = self._calendar(frame.index)
+        if calendar is not None:
+            frame = pd.concat([calendar, frame], axis=1)
         return frame
+
+    def _target_positions(self, frame: pd.DataFrame) -> list[int]:
+        return [frame.columns.get_loc(name) for name in self.target_names_]
 
     def _to_levels(self, predicted: np.ndarray, last_levels: np.ndarray) -> np.ndarray:
         """Model outputs ``(m, steps, n_targets)`` in the model's space → original units.
@@ -190,28 +257,38 @@ class Forecaster(BaseForecaster):
         ``last_levels`` ``(m, n_targets)``: the (log) level of the target just before each of
         the ``m`` forecasts, which differencing adds the forecast changes to.
         """
+        values = self._to_log_levels(predicted, last_levels)
+        return np.exp(values) if self.log_ else values
+
+    def _to_log_levels(self, predicted: np.ndarray, last_levels: np.ndarray) -> np.ndarray:
+        """:meth:`_to_levels` without the final ``exp``: the space the intervals are made in."""
         values = predicted
         if self.scaler_ is not None:
             values = self.scaler_.inverse_transform_target(values)
         if self.difference:
             values = last_levels[:, None, :] + np.cumsum(values, axis=1)
-        if self.log:
-            values = np.exp(values)
         return values
 
     # -- the estimator --------------------------------------------------------------------------
 
-    def _build_model(self, n_inputs: int) -> Sequential:
+    def _build_model(self, n_inputs: int, width: int = 1) -> Sequential:
+        """``LSTM(width·units) … → Dense(width·horizon·n_targets)``: one member (``width=1``)
+        or the ensemble's side-by-side network."""
         model = Sequential()
         for index in range(self.layers):
             kwargs: dict[str, Any] = {"return_sequences": index < self.layers - 1}
             if index == 0:
-                kwargs["input_shape"] = (self.look_back, n_inputs)
-            model.add(LSTM(self.units, **kwargs))
+                kwargs["input_shape"] = (self.look_back_, n_inputs)
+            model.add(LSTM(width * self.units, **kwargs))
             if self.dropout:
                 model.add(Dropout(self.dropout))
-        model.add(Dense(self.horizon * self.n_targets_))
-        model.compile(optimizer=self.optimizer, loss=self.loss)
+        model.add(Dense(width * self.horizon_ * self.n_targets_))
+        optimizer = self.optimizer
+        if width > 1 and optimizer == "adam":
+            # The ensemble's loss is the mean over its members: each member's gradient is 1/N
+            # of its own; Adam with epsilon/N then takes exactly the member's own step.
+            optimizer = Adam(epsilon=1e-7 / width)
+        model.compile(optimizer=optimizer, loss=self.loss)
         return model
 
     def _fit(self, series: Series, callbacks: list[Any] | None = None) -> None:
@@ -220,6 +297,7 @@ class Forecaster(BaseForecaster):
         self._check_params()
         self.target_names_ = list(series.target)
         self.n_targets_ = len(self.target_names_)
+        self._resolve(series)
         levels = self._levels(series.frame)
         self.scaler_ = None
         scaler = self._make_scaler()
@@ -230,25 +308,43 @@ class Forecaster(BaseForecaster):
             # Fitted on the training part alone: whatever is forecast later never leaks in.
             self.scaler_.fit(self._differenced(levels))
         frame = self._model_space(levels)
-        needed = self.look_back + self.horizon
+        needed = self.look_back_ + self.horizon_
         if len(frame) < needed:
             lost = " (one row is lost to differencing)" if self.difference else ""
             raise ValueError(
-                f"Forecaster: look_back={self.look_back} and horizon={self.horizon} need at "
+                f"Forecaster: look_back={self.look_back_} and horizon={self.horizon_} need at "
                 f"least {needed} rows to make one training window; the training data has "
                 f"{len(series.frame)}{lost}"
             )
         X, y = make_windows(
             frame.to_numpy(dtype=np.float32),
-            self.look_back,
-            horizon=self.horizon,
-            target=[frame.columns.get_loc(name) for name in self.target_names_],
+            self.look_back_,
+            horizon=self.horizon_,
+            target=self._target_positions(frame),
         )
         y = y.reshape(len(y), -1)
+        n = self.n_models
+        callbacks = list(callbacks or [])
         with torch.random.fork_rng():
             if self.seed is not None:
                 torch.manual_seed(self.seed)
-            self.model_ = self._build_model(X.shape[2])
+            if n == 1:
+                self.model_ = self._build_model(X.shape[2])
+            else:
+                # Each member draws its own initial weights, as it would alone; then they are
+                # laid side by side (lstmkit.forecast.ensemble).
+                members = [self._build_model(X.shape[2]).get_weights() for _ in range(n)]
+                self.model_ = self._build_model(X.shape[2], width=n)
+                outputs = self.horizon_ * self.n_targets_
+                self.model_.set_weights(assemble(members, self.units, self.layers, outputs))
+                shapes = [tuple(w.shape) for w in self.model_.trainable_weights]
+                callbacks.append(
+                    BlockDiagonal(
+                        list(self.model_.trainable_weights),
+                        masks(shapes, self.units, self.layers, n, outputs),
+                    )
+                )
+                y = np.tile(y, (1, n))
             self.history_: History = self.model_.fit(
                 X,
                 y,
@@ -260,38 +356,64 @@ class Forecaster(BaseForecaster):
             )
 
     def _predict_windows(self, windows: np.ndarray) -> np.ndarray:
-        """Windows ``(m, look_back, inputs)`` → outputs ``(m, horizon, n_targets)``."""
+        """Windows ``(m, look_back, inputs)`` → every member's outputs ``(m, n_models,
+        horizon, n_targets)``."""
         out = self.model_.predict(windows.astype(np.float32, copy=False))
-        return out.reshape(len(windows), self.horizon, self.n_targets_).astype(np.float64)
+        return member_outputs(out.astype(np.float64), self.n_models, self.horizon_, self.n_targets_)
 
-    def _forecast(self, history: pd.DataFrame, steps: int) -> np.ndarray:
+    def _member_paths(
+        self, history: pd.DataFrame, steps: int, log_space: bool = False
+    ) -> np.ndarray:
+        """Every member's forecast of the ``steps`` rows after ``history``: ``(n_models,
+        steps, n_targets)``, original units (or before the ``exp`` with ``log_space``)."""
         levels = self._levels(history)
         frame = self._model_space(levels)
-        if len(frame) < self.look_back:
+        if len(frame) < self.look_back_:
             raise ValueError(
-                f"Forecaster: forecasting needs the last {self.look_back} rows (look_back) "
+                f"Forecaster: forecasting needs the last {self.look_back_} rows (look_back) "
                 f"{'after differencing ' if self.difference else ''}; got {len(history)} rows"
             )
-        if steps > self.horizon and self.series_.features:
+        if steps > self.horizon_ and self.series_.features:
             raise ValueError(
-                f"Forecaster: predict(steps={steps}) goes beyond horizon={self.horizon}, which "
+                f"Forecaster: predict(steps={steps}) goes beyond horizon={self.horizon_}, which "
                 "needs future values of the features "
                 f"{list(self.series_.features)}; refit with horizon>={steps}, or use a "
                 "univariate model"
             )
-        window = frame.to_numpy(dtype=np.float64)[-self.look_back :]
+        n = self.n_models
+        targets = self._target_positions(frame)
+        window = frame.to_numpy(dtype=np.float64)[-self.look_back_ :]
+        # One window per member: beyond the horizon each member feeds back its own forecasts.
+        windows = np.repeat(window[None], n, axis=0)
+        future = future_index(frame.index, self.series_.freq, steps)
         outputs: list[np.ndarray] = []
         produced = 0
         while produced < steps:
-            block = self._predict_windows(window[None])[0]  # (horizon, n_targets)
+            block = self._predict_windows(windows)[np.arange(n), np.arange(n)]  # (n, h, k)
             outputs.append(block)
-            produced += self.horizon
-            if produced < steps:
-                # Univariate here (checked above): the window's columns are the targets.
-                window = np.concatenate([window, block])[-self.look_back :]
-        predicted = np.concatenate(outputs)[:steps][None]
-        last = levels[self.target_names_].to_numpy()[-1:]
-        return self._to_levels(predicted, last)[0]
+            if produced + self.horizon_ < steps:
+                times = future[produced : produced + self.horizon_]
+                rows = np.zeros((n, self.horizon_, windows.shape[2]))
+                calendar = self._calendar(times)
+                if calendar is not None:
+                    rows[:, : len(times), : calendar.shape[1]] = calendar.to_numpy()
+                rows[:, :, targets] = block
+                windows = np.concatenate([windows, rows], axis=1)[:, -self.look_back_ :]
+            produced += self.horizon_
+        predicted = np.concatenate(outputs, axis=1)[:, :steps]
+        last = np.repeat(levels[self.target_names_].to_numpy()[-1:], n, axis=0)
+        values = self._to_log_levels(predicted, last)
+        return values if log_space or not self.log_ else np.exp(values)
+
+    def _forecast(self, history: pd.DataFrame, steps: int) -> np.ndarray:
+        return np.median(self._member_paths(history, steps), axis=0)
+
+    def predict_members(self, steps: int = 1, data: Any = None) -> np.ndarray:
+        """Each member's forecast, ``(n_models, steps)`` or ``(n_models, steps, n_targets)``,
+        original units: the ensemble's spread. :meth:`predict` is their median."""
+        series = self._fitted() if data is None else self._continuation(data)
+        paths = self._member_paths(series.frame, int(steps))
+        return paths[:, :, 0] if self.n_targets_ == 1 else paths
 
     def _walk_forward(self, history: pd.DataFrame, start: int) -> np.ndarray:
         levels = self._levels(history)
@@ -299,13 +421,17 @@ class Forecaster(BaseForecaster):
         # Row t of `history` is row t - offset of `frame` (differencing drops the first row).
         offset = len(history) - len(frame)
         first = start - offset
-        if first < self.look_back:
+        if first < self.look_back_:
             raise ValueError(
-                f"Forecaster: walk-forward from row {start} needs {self.look_back} rows "
+                f"Forecaster: walk-forward from row {start} needs {self.look_back_} rows "
                 f"(look_back) before it{' after differencing' if self.difference else ''}"
             )
         ends = np.arange(first, len(frame))
-        windows = np.stack([frame[end - self.look_back : end] for end in ends])
-        predicted = self._predict_windows(windows)[:, :1]
+        windows = np.stack([frame[end - self.look_back_ : end] for end in ends])
+        predicted = self._predict_windows(windows)[:, :, :1]  # (m, n, 1, k)
         last = levels[self.target_names_].to_numpy()[start - 1 : len(history) - 1]
-        return self._to_levels(predicted, last)[:, 0]
+        m, n = predicted.shape[:2]
+        values = self._to_levels(
+            predicted.reshape(m * n, 1, -1), np.repeat(last, n, axis=0)
+        ).reshape(m, n, -1)
+        return np.median(values, axis=1)

@@ -107,8 +107,8 @@ def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
 #: Each parameter: what it may be in a file, and the check.
 _PARAMS: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "look_back": ("an integer", _is_int),
-    "horizon": ("an integer", _is_int),
+    "look_back": ("null or an integer", _optional(_is_int)),
+    "horizon": ("null or an integer", _optional(_is_int)),
     "target": ("null, a column or a list of columns", _optional(_is_names)),
     "features": ("null, a column or a list of columns", _optional(_is_names)),
     "date_column": ("null or a string", _optional(lambda v: isinstance(v, str))),
@@ -121,7 +121,13 @@ _PARAMS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "loss": ("a string", lambda v: isinstance(v, str)),
     "scaler": ("'minmax', 'standard' or null", lambda v: v is None or v in _SCALERS),
     "difference": ("true or false", lambda v: isinstance(v, bool)),
-    "log": ("true or false", lambda v: isinstance(v, bool)),
+    "log": ("null, true or false", _optional(lambda v: isinstance(v, bool))),
+    "season": ("null or an integer", _optional(_is_int)),
+    "calendar": (
+        "'auto', 'onehot', 'cyclic' or null",
+        lambda v: v is None or v in ("auto", "onehot", "cyclic"),
+    ),
+    "n_models": ("an integer", _is_int),
     "seed": ("null or an integer", _optional(_is_int)),
     "verbose": ("an integer", _is_int),
 }
@@ -313,6 +319,7 @@ def save_forecaster(
         "fitted": {
             "target_names_": list(forecaster.target_names_),
             "n_targets_": int(forecaster.n_targets_),
+            "resolved": _resolved_json(forecaster),
         },
         "series": series_json,
         "scaler": scaler_json,
@@ -325,6 +332,33 @@ def save_forecaster(
         ("series.safetensors", tensor_bytes(tensors, {"format": FORMAT})),
     ]
     write_archive(path, members)
+
+
+#: What the fit resolved from the data (lstmkit.forecast.defaults), saved beside the params.
+_RESOLVED: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "look_back": ("an integer", _is_int),
+    "horizon": ("an integer", _is_int),
+    "log": ("true or false", lambda v: isinstance(v, bool)),
+    "season": ("null or an integer", _optional(_is_int)),
+    "calendar": ("'onehot', 'cyclic' or null", lambda v: v is None or v in ("onehot", "cyclic")),
+}
+
+#: Files of format version 1 (before the defaults were chosen from the data) hold the params
+#: without these; they mean what those files' forecasters did.
+_V1_DEFAULTS = {"season": None, "calendar": None, "n_models": 1}
+
+
+_RESOLVED_TEXT = ", ".join(f"{name!r}: {what}" for name, (what, _) in _RESOLVED.items())
+
+
+def _resolved_json(forecaster: Any) -> dict[str, Any]:
+    return {
+        "look_back": int(forecaster.look_back_),
+        "horizon": int(forecaster.horizon_),
+        "log": bool(forecaster.log_),
+        "season": None if forecaster.season_ is None else int(forecaster.season_),
+        "calendar": forecaster.calendar_,
+    }
 
 
 # -- loading --------------------------------------------------------------------------------------
@@ -350,6 +384,8 @@ def _check_document(document: Any, path: str) -> None:
         "(lstmkit never imports a class named in a file)",
     )
     params = document["params"]
+    if isinstance(params, dict) and set(params) == set(_PARAMS) - set(_V1_DEFAULTS):
+        params.update(_V1_DEFAULTS)
     expect(
         isinstance(params, dict) and set(params) == set(_PARAMS),
         path,
@@ -400,15 +436,27 @@ def _check_document(document: Any, path: str) -> None:
     _check_index(series, path)
 
     fitted = document["fitted"]
+    if isinstance(fitted, dict) and set(fitted) == {"target_names_", "n_targets_"}:
+        # Version 1: the params said everything.
+        fitted["resolved"] = {
+            "look_back": params["look_back"],
+            "horizon": params["horizon"],
+            "log": params["log"],
+            "season": None,
+            "calendar": None,
+        }
     expect(
         isinstance(fitted, dict)
-        and set(fitted) == {"target_names_", "n_targets_"}
+        and set(fitted) == {"target_names_", "n_targets_", "resolved"}
+        and isinstance(fitted["resolved"], dict)
+        and set(fitted["resolved"]) == set(_RESOLVED)
+        and all(check(fitted["resolved"][k]) for k, (_, check) in _RESOLVED.items())
         and fitted["target_names_"] == target
         and fitted["n_targets_"] == len(target)
         and _is_int(fitted["n_targets_"]),
         path,
         f"{where}: fitted must be {{'target_names_': series.target, 'n_targets_': "
-        f"{len(target)}}}; the file has {fitted!r}",
+        f"{len(target)}, 'resolved': {{{_RESOLVED_TEXT}}}}}; the file has {fitted!r}",
     )
     _check_scaler(document["scaler"], params["scaler"], features, path)
     _check_history(document["history"], path)
@@ -651,6 +699,7 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
         series_json["date_column"],
         series_json["freq"],
     )
+    forecaster.set_resolved(document["fitted"]["resolved"])
     forecaster.target_names_ = list(document["fitted"]["target_names_"])
     forecaster.n_targets_ = document["fitted"]["n_targets_"]
     forecaster.scaler_ = _fitted_scaler(document, tensors)

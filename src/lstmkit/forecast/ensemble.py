@@ -1,0 +1,130 @@
+"""N networks trained as one: the ensemble of ``Forecaster(n_models=N)``.
+
+N members ``LSTM(u) [→ LSTM(u) …] → Dense(o)``, each initialised from its own random draw,
+are laid side by side in one network ``LSTM(N·u) [→ LSTM(N·u) …] → Dense(N·o)`` whose weights
+are block-diagonal: member ``k`` owns units ``k·u … (k+1)·u - 1`` of every gate and outputs
+``k·o … (k+1)·o - 1``; the weights between members are zero. The first layer's input kernel is
+not masked (every member reads the same inputs with its own weights). With the off-block
+weights zero, member ``k``'s outputs depend only on its own weights, and its gradients are
+exactly those of the member trained alone on the mean squared error, divided by N (the loss is
+the mean over N·o outputs). :class:`BlockDiagonal` zeroes the off-block weights again after
+every step (Adam moves them, since their gradients are not zero), and ``Adam(epsilon=ε/N)``
+makes the update of the scaled gradient equal the member's own update with ``ε`` exactly
+(Adam's step ``m / (sqrt(v) + ε)`` is invariant to scaling the gradient by 1/N when ``ε`` is
+scaled too).
+
+So each member trains exactly as it would alone, with one difference: all N see the same
+shuffled batches (the minibatch order comes from one stream), so they differ by their
+initialisation (and dropout masks). The whole ensemble is one
+:class:`~lstmkit.models.Sequential`, one native training call per batch and one prediction call,
+and one saved network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.training.callbacks import Callback
+
+__all__ = ["BlockDiagonal", "assemble", "masks", "member_outputs"]
+
+
+def _gate_columns(member: int, units: int, n_models: int) -> np.ndarray:
+    """Columns of member ``member`` in a wide ``(…, 4·N·u)`` LSTM matrix (gates i, f, c, o)."""
+    wide = n_models * units
+    return np.concatenate(
+        [np.arange(g * wide + member * units, g * wide + (member + 1) * units) for g in range(4)]
+    )
+
+
+def _placements(
+    units: int, layers: int, n_models: int, outputs: int
+) -> list[list[tuple[Any, ...]]]:
+    """For each member, the index (rows, columns) of each of its weight arrays in the wide
+    network's arrays: ``[lstm kernel, recurrent, bias] * layers + [dense kernel, bias]``."""
+    out = []
+    for k in range(n_models):
+        cols = _gate_columns(k, units, n_models)
+        rows = np.arange(k * units, (k + 1) * units)
+        places: list[tuple[Any, ...]] = []
+        for layer in range(layers):
+            kernel_rows = slice(None) if layer == 0 else rows
+            places += [(kernel_rows, cols), (rows, cols), (cols,)]
+        dense_cols = np.arange(k * outputs, (k + 1) * outputs)
+        places += [(rows, dense_cols), (dense_cols,)]
+        out.append(places)
+    return out
+
+
+def assemble(
+    members: list[list[np.ndarray]], units: int, layers: int, outputs: int
+) -> list[np.ndarray]:
+    """The wide network's weights from the members' (each as ``Sequential.get_weights()``
+    gives them: per LSTM ``kernel (in, 4u)``, ``recurrent (u, 4u)``, ``bias (4u,)``, then the
+    Dense ``kernel (u, o)``, ``bias (o,)``); off-block entries are zero."""
+    n_models = len(members)
+    first = members[0]
+    wide_shapes: list[tuple[int, ...]] = []
+    for layer in range(layers):
+        inputs = first[3 * layer].shape[0] if layer == 0 else n_models * units
+        wide_shapes += [
+            (inputs, 4 * n_models * units),
+            (n_models * units, 4 * n_models * units),
+            (4 * n_models * units,),
+        ]
+    wide_shapes += [(n_models * units, n_models * outputs), (n_models * outputs,)]
+    wide = [np.zeros(shape, dtype=np.float32) for shape in wide_shapes]
+    placements = _placements(units, layers, n_models, outputs)
+    for weights, places in zip(members, placements, strict=True):
+        for target, value, place in zip(wide, weights, places, strict=True):
+            target[_index(place)] = value
+    return wide
+
+
+def _index(place: tuple[Any, ...]) -> Any:
+    """A placement as a NumPy index: ``np.ix_`` for two index arrays, else as it is."""
+    if len(place) == 2 and not isinstance(place[0], slice):
+        return np.ix_(*place)
+    return place
+
+
+def masks(
+    shapes: list[tuple[int, ...]], units: int, layers: int, n_models: int, outputs: int
+) -> list[torch.Tensor | None]:
+    """1 where a member owns the entry, 0 between members; ``None`` for arrays that need no
+    mask (the first layer's input kernel and the biases)."""
+    placements = _placements(units, layers, n_models, outputs)
+    out: list[torch.Tensor | None] = []
+    for index, shape in enumerate(shapes):
+        if len(shape) == 1 or (index == 0):
+            out.append(None)
+            continue
+        mask = np.zeros(shape, dtype=np.float32)
+        for places in placements:
+            mask[_index(places[index])] = 1.0
+        out.append(torch.from_numpy(mask))
+    return out
+
+
+def member_outputs(outputs: np.ndarray, n_models: int, horizon: int, n_targets: int) -> np.ndarray:
+    """The wide network's outputs ``(m, N·horizon·n_targets)`` → ``(m, N, horizon,
+    n_targets)``."""
+    return outputs.reshape(len(outputs), n_models, horizon, n_targets)
+
+
+class BlockDiagonal(Callback):
+    """Zeroes the weights between members after every training step (see the module's
+    docstring). ``weights``: the wide network's trainable weights; ``masks``: one per weight,
+    ``None`` where nothing is masked."""
+
+    def __init__(self, weights: list[torch.nn.Parameter], masks: list[torch.Tensor | None]) -> None:
+        super().__init__()
+        self.pairs = [(w, m) for w, m in zip(weights, masks, strict=True) if m is not None]
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        with torch.no_grad():
+            for weight, mask in self.pairs:
+                weight.mul_(mask)
