@@ -169,8 +169,10 @@ def _fitted_calibration(
     errors: np.ndarray, rows: int, log: bool, unit_errors: np.ndarray
 ) -> Calibration:
     steps = errors.shape[1]
-    with np.errstate(invalid="ignore"):
-        scales = np.sqrt(np.nanmean(errors**2, axis=0))  # (steps, k)
+    reached = np.isfinite(errors).any(axis=0)  # (steps, k): some origin reached the step
+    squares = np.where(np.isfinite(errors), errors**2, 0.0).sum(axis=0)
+    counts = np.isfinite(errors).sum(axis=0)
+    scales = np.where(reached, np.sqrt(squares / np.maximum(counts, 1)), np.nan)
     # Steps no origin reached (none when rows >= steps): grow like a random walk's sqrt(h).
     known = np.isfinite(scales[:, 0])
     last = int(np.flatnonzero(known)[-1])

@@ -21,6 +21,7 @@ import torch
 from sklearn.base import TransformerMixin, clone
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from lstmkit import optimizers
 from lstmkit.data import SeriesScaler, make_windows
 from lstmkit.forecast.base import BaseForecaster, Series, future_index
 from lstmkit.forecast.defaults import calendar_columns, resolve
@@ -36,7 +37,7 @@ _SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
 
 #: The defaults: an ensemble of N_MODELS networks of UNITS units, EPOCHS epochs (measured in
 #: benchmarks/forecast_quality.py).
-UNITS = 32
+UNITS = 16
 EPOCHS = 200
 N_MODELS = 5
 
@@ -69,6 +70,8 @@ class Forecaster(BaseForecaster):
         units: LSTM units per layer (of each member of the ensemble). layers: stacked LSTM
             layers. dropout: rate of a Dropout after each LSTM layer (0 for none).
         epochs, batch_size, optimizer, loss: passed to ``compile``/``fit`` of the model.
+        learning_rate: the optimizer's step size when ``optimizer`` is a name (``None``: its
+            Keras default, 0.001 for Adam).
         scaler: ``'minmax'`` (to [0, 1]), ``'standard'``, ``None`` (no scaling) or any
             scikit-learn transformer (cloned, never fitted in place).
         difference: model the change from one row to the next of the target, and add the
@@ -109,6 +112,7 @@ class Forecaster(BaseForecaster):
         epochs: int = EPOCHS,
         batch_size: int = 16,
         optimizer: Any = "adam",
+        learning_rate: float | None = None,
         loss: str = "mse",
         scaler: Any = "minmax",
         difference: bool = True,
@@ -130,6 +134,7 @@ class Forecaster(BaseForecaster):
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
+        self.learning_rate = learning_rate
         self.loss = loss
         self.scaler = scaler
         self.difference = difference
@@ -161,6 +166,15 @@ class Forecaster(BaseForecaster):
         _positive_int("epochs", self.epochs)
         _positive_int("batch_size", self.batch_size)
         _positive_int("n_models", self.n_models)
+        if self.learning_rate is not None and (
+            isinstance(self.learning_rate, bool)
+            or not isinstance(self.learning_rate, int | float)
+            or not self.learning_rate > 0
+        ):
+            raise ValueError(
+                "Forecaster: learning_rate must be a positive number or None; got "
+                f"learning_rate={self.learning_rate!r}"
+            )
         if not isinstance(self.dropout, int | float) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"Forecaster: dropout must be in [0, 1); got dropout={self.dropout!r}")
         if self.log is not None and not isinstance(self.log, bool | np.bool_):
@@ -284,10 +298,14 @@ class Forecaster(BaseForecaster):
                 model.add(Dropout(self.dropout))
         model.add(Dense(width * self.horizon_ * self.n_targets_))
         optimizer = self.optimizer
-        if width > 1 and optimizer == "adam":
+        rate = {} if self.learning_rate is None else {"learning_rate": float(self.learning_rate)}
+        if optimizer == "adam" and (width > 1 or rate):
             # The ensemble's loss is the mean over its members: each member's gradient is 1/N
             # of its own; Adam with epsilon/N then takes exactly the member's own step.
-            optimizer = Adam(epsilon=1e-7 / width)
+            optimizer = Adam(epsilon=1e-7 / width, **rate)
+        elif isinstance(optimizer, str) and rate:
+            optimizer = optimizers.get(optimizer)
+            optimizer.learning_rate = rate["learning_rate"]
         model.compile(optimizer=optimizer, loss=self.loss)
         return model
 

@@ -118,6 +118,7 @@ _PARAMS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "epochs": ("an integer", _is_int),
     "batch_size": ("an integer", _is_int),
     "optimizer": ("a string", lambda v: isinstance(v, str)),
+    "learning_rate": ("null or a number", _optional(_is_number)),
     "loss": ("a string", lambda v: isinstance(v, str)),
     "scaler": ("'minmax', 'standard' or null", lambda v: v is None or v in _SCALERS),
     "difference": ("true or false", lambda v: isinstance(v, bool)),
@@ -345,7 +346,7 @@ _RESOLVED: dict[str, tuple[str, Callable[[Any], bool]]] = {
 
 #: Files of format version 1 (before the defaults were chosen from the data) hold the params
 #: without these; they mean what those files' forecasters did.
-_V1_DEFAULTS = {"season": None, "calendar": None, "n_models": 1}
+_V1_DEFAULTS = {"season": None, "calendar": None, "n_models": 1, "learning_rate": None}
 
 
 _RESOLVED_TEXT = ", ".join(f"{name!r}: {what}" for name, (what, _) in _RESOLVED.items())

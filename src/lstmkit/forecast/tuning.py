@@ -1,0 +1,214 @@
+"""Hyperparameter search for the LSTM :class:`~lstmkit.forecast.Forecaster` with Optuna.
+
+:func:`tune` searches look-back, units, layers, dropout, learning rate, epochs, log,
+differencing, scaler and calendar columns with Optuna's TPE sampler. Each trial fits one
+network (``n_models=1``: the search compares settings, and the ensemble's median only narrows
+the spread of each) on the training data minus its last ``V`` rows and is scored by the RMSE
+of ``horizon``-step forecasts from each of those ``V`` origins (rolling origin, original
+units) — never on data the caller holds out. While a trial trains, its validation loss (mean
+squared error of the direct forecasts of those origins, in the network's scaled space) is
+reported every few epochs, so Optuna's median pruner stops trials that are behind the others
+at the same epoch.
+
+The study lives in ``storage`` (an Optuna URL, e.g. ``sqlite:///out/study.db``), so a search
+interrupted and started again with the same ``study_name`` resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.data import make_windows
+from lstmkit.forecast.base import prepare_series
+from lstmkit.forecast.intervals import calibration_rows
+from lstmkit.forecast.lstm import Forecaster
+from lstmkit.forecast.seasons import infer_season
+from lstmkit.training.callbacks import Callback
+
+__all__ = ["TuneResult", "tune"]
+
+#: Report the validation loss to the pruner every this many epochs.
+REPORT_EVERY = 10
+
+
+@dataclass
+class TuneResult:
+    """What :func:`tune` found: ``best_params`` (Forecaster parameters, JSON data, what
+    ``Forecaster(**best_params)`` and ``lstmkit forecast --params`` take), ``best_value`` (the
+    best validation RMSE, original units), ``trials`` (one row per trial: number, state,
+    value, seconds, the parameters), ``study`` (the Optuna study)."""
+
+    best_params: dict[str, Any]
+    best_value: float
+    trials: pd.DataFrame
+    study: Any
+
+
+class _Pruning(Callback):
+    """Reports the validation loss every ``REPORT_EVERY`` epochs to the trial; raises Optuna's
+    ``TrialPruned`` when the pruner says stop."""
+
+    def __init__(self, trial: Any, forecaster: Forecaster, frame: pd.DataFrame, rows: int) -> None:
+        super().__init__()
+        self.trial, self.forecaster, self.frame, self.rows = trial, forecaster, frame, rows
+        self.windows: tuple[np.ndarray, np.ndarray] | None = None
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        # The forecaster's transforms are fitted by now (on the part it trains on): the
+        # validation windows end in the last `rows` rows of the full frame.
+        f = self.forecaster
+        space = f._model_space(f._levels(self.frame))
+        X, y = make_windows(
+            space.to_numpy(dtype=np.float32),
+            f.look_back_,
+            horizon=f.horizon_,
+            target=f._target_positions(space),
+        )
+        keep = min(self.rows, len(X))
+        self.windows = (X[-keep:], y[-keep:].reshape(keep, -1))
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        import optuna
+
+        if (epoch + 1) % REPORT_EVERY or self.windows is None:
+            return
+        X, y = self.windows
+        predicted = self.forecaster.model_.predict(X)[:, : y.shape[1]]
+        loss = float(np.mean((predicted - y) ** 2))
+        if not math.isfinite(loss):
+            raise optuna.TrialPruned()
+        self.trial.report(loss, epoch + 1)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned()
+
+
+def _space(trial: Any, season: int | None, positive: bool, rows: int) -> dict[str, Any]:
+    """One trial's parameters. Look-backs are whole seasons when there is a season."""
+    if season:
+        choices = [k * season for k in (1, 2, 3) if k * season <= rows // 3] or [max(2, rows // 4)]
+        look_back = trial.suggest_categorical("look_back", choices)
+    else:
+        look_back = trial.suggest_int("look_back", 4, max(5, min(36, rows // 3)))
+    params = {
+        "look_back": look_back,
+        "units": trial.suggest_categorical("units", [8, 16, 32, 64]),
+        "layers": trial.suggest_int("layers", 1, 2),
+        "dropout": trial.suggest_categorical("dropout", [0.0, 0.1, 0.2]),
+        "learning_rate": trial.suggest_float("learning_rate", 3e-4, 3e-2, log=True),
+        "epochs": trial.suggest_int("epochs", 50, 400, step=50),
+        "difference": trial.suggest_categorical("difference", [True, False]),
+        "scaler": trial.suggest_categorical("scaler", ["minmax", "standard"]),
+        "calendar": trial.suggest_categorical("calendar", ["auto", None]),
+    }
+    if positive:
+        params["log"] = trial.suggest_categorical("log", [True, False])
+    else:
+        params["log"] = False
+    return params
+
+
+def tune(
+    data: Any,
+    target: Any = None,
+    n_trials: int = 30,
+    *,
+    features: Any = None,
+    date_column: str | None = None,
+    horizon: int | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    timeout: float | None = None,
+    seed: int = 0,
+    progress: bool = False,
+) -> TuneResult:
+    """Search the Forecaster's parameters on ``data`` (the training data: nothing the caller
+    holds out), ``n_trials`` trials (fewer when ``timeout`` seconds pass first).
+
+    ``horizon``: the steps each validation forecast reaches (default: the season, at least 8,
+    as the Forecaster's). ``storage``/``study_name``: where Optuna keeps the study (``None``:
+    in memory); an existing study of that name is resumed and ``n_trials`` more are run.
+    ``seed`` seeds the sampler and every trial's network. ``progress``: a tqdm bar of trials.
+    """
+    import optuna
+
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise ValueError(f"n_trials must be a positive integer; got n_trials={n_trials!r}")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds; got timeout={timeout!r}")
+    series = prepare_series(data, target=target, features=features, date_column=date_column)
+    if len(series.target) != 1:
+        raise ValueError("tune searches a forecaster of one target")
+    name = series.target[0]
+    season = infer_season(series.freq)
+    if horizon is None:
+        horizon = max(season, 8) if season else 1
+    frame = series.frame
+    if isinstance(frame.index, pd.DatetimeIndex):
+        table = frame.rename_axis("__time__").reset_index()
+        columns = {"date_column": "__time__"}
+    else:
+        table = frame.reset_index(drop=True)
+        columns = {}
+    n = len(table)
+    rows = calibration_rows(n, horizon, 3 * (season or 4) + horizon + 2)
+    if rows < 2:
+        raise ValueError(
+            f"tune: {n} rows are too few to validate {horizon}-step forecasts inside them"
+        )
+    positive = bool((frame[name] > 0).all())
+    actual = frame[name].to_numpy(dtype=np.float64)
+    fixed = {
+        "target": name,
+        "features": list(series.features) or None,
+        "horizon": horizon,
+        "n_models": 1,
+        "seed": seed,
+        **columns,
+    }
+
+    def objective(trial: Any) -> float:
+        params = _space(trial, season, positive, n - rows)
+        forecaster = Forecaster(**fixed, **params)
+        pruning = _Pruning(trial, forecaster, frame, rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                forecaster.fit(table.iloc[: n - rows], callbacks=[pruning])
+            except ValueError as error:  # too few rows for this look-back
+                raise optuna.TrialPruned(str(error)) from None
+        errors = []
+        for origin in range(n - rows, n):
+            ahead = min(horizon, n - origin)
+            forecast = forecaster._forecast(frame.iloc[:origin], ahead)[:, 0]
+            errors.append(actual[origin : origin + ahead] - forecast)
+        value = float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
+        return value if math.isfinite(value) else float("inf")
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=study_name,
+        load_if_exists=True,
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2 * REPORT_EVERY),
+    )
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=progress)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise ValueError("tune: no trial completed; give more trials or a longer timeout")
+    best = study.best_trial
+    best_params = {**{k: v for k, v in fixed.items() if k in ("horizon",)}, **best.params}
+    if "log" not in best_params:
+        best_params["log"] = False
+    trials = study.trials_dataframe(attrs=("number", "state", "value", "duration", "params"))
+    if "duration" in trials:
+        trials["seconds"] = trials.pop("duration").dt.total_seconds()
+    trials.columns = [c.removeprefix("params_") for c in trials.columns]
+    return TuneResult(best_params, float(best.value), trials, study)
