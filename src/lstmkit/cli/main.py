@@ -181,6 +181,60 @@ def build_parser() -> argparse.ArgumentParser:
     _common(examples, seed=False)
     examples.set_defaults(handler=_examples)
 
+    tune = commands.add_parser(
+        "tune",
+        help="search the LSTM's parameters with Optuna, write best.json for --params",
+        description=(
+            "Search the LSTM forecaster's parameters (look-back, units, layers, dropout, "
+            "learning rate, epochs, log, differencing, scaler, calendar columns) with Optuna's "
+            "TPE sampler on all but the last --test rows of DATA.csv, each trial scored by "
+            "rolling-origin validation inside them (the held-out rows are never used), "
+            "trials pruned on their validation loss by epoch. The study is kept in SQLite in "
+            "--out (study.db), so running again with the same --study resumes it. Writes "
+            "best.json (for `lstmkit forecast --params` and Forecaster(**params)), trials.csv, "
+            "history.png and importance.png."
+        ),
+    )
+    tune.add_argument("data", metavar="DATA.csv", help="a CSV file, one row per time")
+    tune.add_argument("--target", help="the column to forecast (default: the only numeric one)")
+    tune.add_argument(
+        "--features", default="", metavar="A,B", help="other columns to read as inputs"
+    )
+    tune.add_argument("--date-column", metavar="D", help="the column of dates (default: detected)")
+    tune.add_argument("--trials", type=int, default=30, help="trials to run (default 30)")
+    tune.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="stop starting trials after S s"
+    )
+    tune.add_argument(
+        "--storage",
+        metavar="URL",
+        help="Optuna storage URL (default: sqlite:///OUT/study.db, so a search resumes)",
+    )
+    tune.add_argument(
+        "--study", metavar="NAME", help="study name (default: lstmkit-TARGET); reuse to resume"
+    )
+    tune.add_argument(
+        "--test",
+        default="0.2",
+        metavar="N|FRACTION",
+        help="rows held out as `lstmkit forecast --test` would, never seen by the search "
+        "(default 0.2)",
+    )
+    tune.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help="steps of each validation forecast (default: the season, at least 8)",
+    )
+    tune.add_argument(
+        "--out",
+        default="lstmkit-tune",
+        metavar="DIR",
+        help="output folder (default lstmkit-tune); study.db in it is kept and resumed",
+    )
+    _common(tune)
+    tune.set_defaults(handler=_tune)
+
     demo = commands.add_parser(
         "demo",
         help="the forecast job on the shipped airline-passengers data",
@@ -297,6 +351,23 @@ def _demo(args: argparse.Namespace) -> int:
         title="Airline passengers (thousands): forecast",
     )
     return _run_forecast_job(settings, args)
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from lstmkit.cli.tune_job import run_tune
+
+    result = run_tune(args, Reporter(args.quiet))
+    if args.json:
+        print(json.dumps(json_data(result), indent=2))
+        return 0
+    print(
+        f"best validation RMSE {result['best_value']:.4g} after {result['trials']} trials "
+        f"({result['completed']} complete, {result['pruned']} pruned) in {result['seconds']:.1f} s"
+    )
+    print("best parameters: " + json.dumps(result["best_params"]))
+    print(f"wrote {args.out}/: " + ", ".join(result["files"]))
+    print(f"use them: lstmkit forecast {args.data} --params {Path(args.out) / 'best.json'}")
+    return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
