@@ -51,7 +51,7 @@ def airline_run(tmp_path_factory):
     code = main(
         [
             "forecast", AIRLINE, "--target", "Passengers", "--test", "24", "--epochs", "2",
-            "--sarimax", "--out", str(out), "--quiet",
+            "--model", "lstm", "--out", str(out), "--quiet",
         ]
     )  # fmt: skip
     assert code == 0
@@ -64,34 +64,54 @@ def test_forecast_writes_every_file(airline_run):
         [
             "forecast.csv",
             "test_predictions.csv",
+            "heldout_forecasts.csv",
+            "errors_by_step.csv",
             "metrics.json",
             "loss.png",
             "forecast.png",
+            "heldout.png",
+            "errors_by_step.png",
             "forecaster.lstmkit",
             "report.html",
         ]
     )
-    for png in ("loss.png", "forecast.png"):
+    for png in ("loss.png", "forecast.png", "heldout.png", "errors_by_step.png"):
         assert (airline_run / png).read_bytes().startswith(PNG)
     forecast = pd.read_csv(airline_run / "forecast.csv")
-    assert list(forecast.columns) == ["Date", "Passengers"]
-    assert forecast["Date"].tolist() == [f"1961-{m:02d}-01" for m in range(1, 13)]
+    assert list(forecast.columns) == ["Date", "Passengers", "lo-80", "hi-80", "lo-95", "hi-95"]
+    # Dates as the data writes them (monthly: 1961-01), not 1961-01-01.
+    assert forecast["Date"].tolist() == [f"1961-{m:02d}" for m in range(1, 13)]
     assert np.isfinite(forecast["Passengers"]).all()
+    # The bands nest around the forecast: 95 % outside 80 %.
+    assert (forecast["lo-95"] < forecast["lo-80"]).all()
+    assert (forecast["lo-80"] < forecast["Passengers"]).all()
+    assert (forecast["Passengers"] < forecast["hi-80"]).all()
+    assert (forecast["hi-80"] < forecast["hi-95"]).all()
+    by_step = pd.read_csv(airline_run / "errors_by_step.csv")
+    assert by_step["step"].tolist() == list(range(1, 13))
+    assert list(by_step.columns[1:]) == ["lstm", "naive", "seasonal_naive", "sarimax"]
     predictions = pd.read_csv(airline_run / "test_predictions.csv")
     assert list(predictions.columns) == [
         "Date", "actual", "lstm", "naive", "seasonal_naive", "sarimax",
     ]  # fmt: skip
-    assert len(predictions) == 24 and predictions["Date"].iloc[0] == "1959-01-01"
+    assert len(predictions) == 24 and predictions["Date"].iloc[0] == "1959-01"
 
 
 def test_metrics_keys_ranges_and_baseline_figures(airline_run):
     metrics = json.loads((airline_run / "metrics.json").read_text())
     assert set(metrics["models"]) == {"lstm", "naive", "seasonal_naive", "sarimax"}
     for result in metrics["models"].values():
-        assert set(result) == {"one_step", "multi_step"}
+        assert set(result) == {"one_step", "multi_step", "validation_rmse", "backtest"}
         check_scores(result["one_step"])
         check_scores(result["multi_step"])
+        assert result["validation_rmse"] > 0
+        backtest = result["backtest"]
+        assert backtest["origins"] == 24 and len(backtest["rmse_by_step"]) == 12
+        for level in ("80", "95"):
+            assert 0 <= backtest["intervals"][level]["coverage"] <= 100
+            assert backtest["intervals"][level]["msis"] > 0
     assert metrics["best_one_step"] in metrics["models"]
+    assert metrics["chosen"] == {"model": "lstm", "why": "asked for with --model lstm"}
     assert metrics["skipped"] == {}
     # The baselines, computed here independently from the data.
     passengers = pd.read_csv(AIRLINE)["Passengers"].to_numpy(dtype=float)
@@ -105,7 +125,8 @@ def test_metrics_keys_ranges_and_baseline_figures(airline_run):
     assert metrics["models"]["naive"]["multi_step"]["rmse"] == pytest.approx(ahead)
     data = metrics["data"]
     assert (data["rows"], data["train"]["rows"], data["test"]["rows"]) == (144, 120, 24)
-    assert (data["first"], data["last"], data["frequency"]) == ("1949-01-01", "1960-12-01", "MS")
+    assert (data["first"], data["last"], data["frequency"]) == ("1949-01", "1960-12", "MS")
+    assert data["frequency_words"] == "monthly"
     assert metrics["training"]["epochs"] == 2
     assert metrics["command"].startswith(f"lstmkit forecast {AIRLINE} --target Passengers")
 
@@ -113,7 +134,8 @@ def test_metrics_keys_ranges_and_baseline_figures(airline_run):
 def test_report_embeds_everything_and_names_the_command(airline_run):
     html = (airline_run / "report.html").read_text()
     sources = re.findall(r'<img[^>]*\bsrc="([^"]*)"', html)
-    assert len(sources) == 2
+    assert len(sources) == 4
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     for source in sources:
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1]).startswith(PNG)
@@ -122,14 +144,15 @@ def test_report_embeds_everything_and_names_the_command(airline_run):
         assert external not in lowered
     metrics = json.loads((airline_run / "metrics.json").read_text())
     assert metrics["command"] in html.replace("&#x27;", "'")
-    for label in ("LSTM (lstmkit)", "naive (last value)", "SARIMAX", "1949-01-01", "1961-12-01"):
+    for label in ("LSTM (lstmkit)", "naive (last value)", "SARIMAX", "1949-01", "1961-12"):
         assert label in html
+    assert "1961-12-01" not in html and "monthly" in html
 
 
 def test_saved_forecaster_reproduces_the_forecast(airline_run, capsys):
     forecaster = load_forecaster(airline_run / "forecaster.lstmkit")
     assert isinstance(forecaster, Forecaster)
-    expected = pd.read_csv(airline_run / "forecast.csv")
+    expected = pd.read_csv(airline_run / "forecast.csv")[["Date", "Passengers"]]
     code, out, err = run(capsys, "predict", str(airline_run / "forecaster.lstmkit"), AIRLINE)
     assert code == 0 and err == ""
     printed = pd.read_csv(pd.io.common.StringIO(out))
@@ -139,7 +162,7 @@ def test_saved_forecaster_reproduces_the_forecast(airline_run, capsys):
         "--json",
     )  # fmt: skip
     document = json.loads(out)
-    assert document["time"] == ["1961-01-01", "1961-02-01", "1961-03-01"]
+    assert document["time"] == ["1961-01", "1961-02", "1961-03"]
     np.testing.assert_allclose(document["Passengers"], expected["Passengers"][:3], rtol=1e-12)
 
 
@@ -165,9 +188,16 @@ def test_forecast_with_features_and_json(tmp_path, capsys):
     assert document["data"]["features"] == ["Income", "Production"]
     assert document["data"]["frequency"].startswith("Q")
     assert document["data"]["test"]["rows"] == 19  # 10 % of 187 rows
-    assert set(document["models"]) == {"lstm", "naive", "seasonal_naive"}
+    assert set(document["models"]) == {"lstm", "naive", "seasonal_naive", "sarimax"}
     check_scores(document["models"]["lstm"]["one_step"])
-    assert pd.read_csv(out / "forecast.csv").columns.tolist() == ["Quarter", "Consumption"]
+    # The published model: the lowest validation RMSE on the end of the training part.
+    validation = {k: v["validation_rmse"] for k, v in document["models"].items()}
+    assert document["chosen"]["model"] == min(validation, key=validation.get)
+    assert document["chosen"]["why"].startswith("lowest RMSE of 2-step forecasts")
+    assert pd.read_csv(out / "forecast.csv").columns.tolist() == [
+        "Quarter", "Consumption", "lo-80", "hi-80", "lo-95", "hi-95",
+    ]  # fmt: skip
+    assert pd.read_csv(out / "forecast.csv")["Quarter"].tolist() == ["2016 Q4", "2017 Q1"]
     # More steps than the horizon would need future feature values: a clear refusal.
     code, _, err = run(capsys, "predict", str(out / "forecaster.lstmkit"), USCHANGE, "--steps", "5")
     assert code == 1 and "horizon=2" in err and "Traceback" not in err
@@ -220,7 +250,7 @@ def _text_column(tmp_path: Path) -> str:
 
 def _short(tmp_path: Path) -> str:
     path = tmp_path / "short.csv"
-    pd.read_csv(AIRLINE).head(20).to_csv(path, index=False)
+    pd.read_csv(AIRLINE).head(12).to_csv(path, index=False)
     return str(path)
 
 
@@ -325,7 +355,7 @@ def test_demo_quick(tmp_path, capsys):
     assert metrics["settings"]["log"] is True and metrics["data"]["test"]["rows"] == 24
     # The airline model on logs, one step ahead through 1959-1960 (deterministic).
     assert metrics["models"]["sarimax"]["one_step"]["rmse"] == pytest.approx(15.2, abs=0.5)
-    assert "--log --sarimax --seed 0" in metrics["command"]
+    assert "--horizon 12 --test 24 --epochs 2 --seed 0" in metrics["command"]
 
 
 def test_examples_list_and_run(tmp_path, capsys):
@@ -412,8 +442,8 @@ def test_semicolon_and_tab_separated_files_are_read(tmp_path, capsys):
 
 
 def test_demo_full_beats_the_naive_baselines(tmp_path, capsys):
-    """The README's demo as shipped (500 epochs, seed 0): one-step RMSE 18.9 on 1959-1960
-    (seeds 0-5: 15.2-19.6), against 50.0 for the seasonal naive forecast and 15.2 for SARIMAX."""
+    """The demo as shipped (the Forecaster's defaults, seed 0): one-step RMSE 21.6 on 1959-1960
+    (seeds 0-4: 19.0-21.6), against 50.0 for the seasonal naive forecast and 15.2 for SARIMAX."""
     out = tmp_path / "demo"
     code, _, _ = run(capsys, "demo", "--out", str(out), "--quiet")
     assert code == 0

@@ -628,7 +628,7 @@ def run_predict(model_path: str, data_path: str, steps: int | None) -> pd.DataFr
         raise ValueError(f"MODEL: no such file: {model_path!r}")
     forecaster = load_forecaster(model_path)
     if steps is None:
-        steps = getattr(forecaster, "horizon", 1)
+        steps = getattr(forecaster, "horizon_", None) or getattr(forecaster, "horizon", None) or 1
     _positive("--steps", steps)
     frame = read_csv(data_path)
     future = forecaster.predict_frame(steps=steps, data=frame)

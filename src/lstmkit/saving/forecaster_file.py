@@ -577,15 +577,18 @@ def _check_model(model: Any, document: dict[str, Any], path: str) -> None:
     from lstmkit.models.sequential import Sequential
 
     params, series = document["params"], document["series"]
-    inputs = (params["look_back"], len(series["columns"]))
-    outputs = params["horizon"] * len(series["target"])
+    resolved = document["fitted"]["resolved"]
+    # Calendar columns (one-hot: one per season position; cyclic: sine and cosine) come first.
+    calendar = {None: 0, "onehot": resolved["season"] or 0, "cyclic": 2}[resolved["calendar"]]
+    inputs = (resolved["look_back"], calendar + len(series["columns"]))
+    outputs = params["n_models"] * resolved["horizon"] * len(series["target"])
     expect(
         type(model) is Sequential
         and tuple(model.input_shape[1:]) == inputs
         and tuple(model.output_shape[1:]) == (outputs,),
         path,
         f"the network does not fit the forecaster: windows {inputs} (look_back, columns) in and "
-        f"{outputs} values (horizon x targets) out were expected; the file has a "
+        f"{outputs} values (n_models x horizon x targets) out were expected; the file has a "
         f"{type(model).__name__} taking {model.input_shape} to {model.output_shape}",
     )
 
