@@ -179,7 +179,9 @@ def plot_forecast_band(
     if not isinstance(future.index, type(values.index)):
         x = np.arange(len(values))
         future_x = np.arange(len(values), len(values) + len(future))
-    axes.plot(x[:n_train], values.iloc[:n_train], color="C0", label="training data")
+    # The last four horizons of training data: enough to see the pattern the forecast continues.
+    first = max(0, n_train - 4 * len(future))
+    axes.plot(x[first:n_train], values.iloc[first:n_train], color="C0", label="training data")
     axes.plot(x[n_train - 1 :], values.iloc[n_train - 1 :], color="C1", label="held-out data")
     join_x = [x[-1], *future_x]
     last = float(values.iloc[-1])

@@ -22,7 +22,7 @@ import pandas as pd
 
 from lstmkit.forecast.seasons import format_time
 
-__all__ = ["MODEL_LABELS", "render_report", "unit_decimals"]
+__all__ = ["MODEL_LABELS", "SHORT_LABELS", "render_report", "unit_decimals"]
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto;
@@ -33,7 +33,8 @@ table { border-collapse: collapse; margin: 0.5rem 0; font-variant-numeric: tabul
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right;
          white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-td.text { white-space: normal; text-align: left; }
+td.text { white-space: normal; text-align: left; overflow-wrap: anywhere; }
+table.wide { width: 100%; }
 tr.best td { font-weight: 600; background: #eef7ee; }
 tr.chosen td { font-weight: 600; background: #eef2fb; }
 code, pre { background: #f4f4f4; border-radius: 4px; }
@@ -44,6 +45,7 @@ img { max-width: 100%; height: auto; }
 @media (max-width: 600px) {
   body { margin: 0.75rem auto; padding: 0 0.6rem; font-size: 15px; }
   th, td { padding: 0.2rem 0.35rem; font-size: 0.85rem; }
+  th { white-space: normal; vertical-align: bottom; }
   h1 { font-size: 1.25rem; }
 }
 """
@@ -106,39 +108,65 @@ def _table(
             for index, cell in enumerate(row)
         )
         body.append(f"<tr{css}>{cells}</tr>")
-    return f'<div class="scroll"><table>{head}<tbody>{"".join(body)}</tbody></table></div>'
+    wide = ' class="wide"' if text_columns else ""
+    return f'<div class="scroll"><table{wide}>{head}<tbody>{"".join(body)}</tbody></table></div>'
+
+
+#: Short names for table rows.
+SHORT_LABELS = {
+    "lstm": "LSTM",
+    "naive": "naive",
+    "seasonal_naive": "seasonal naive",
+    "sarimax": "SARIMAX",
+}
 
 
 def _label(name: str) -> str:
     return escape(MODEL_LABELS.get(name, name))
 
 
-def _scores_table(metrics: dict[str, Any], numbers: _Numbers, levels: list[float]) -> str:
+def _short(name: str) -> str:
+    return escape(SHORT_LABELS.get(name, name))
+
+
+def _scores_table(metrics: dict[str, Any], numbers: _Numbers) -> str:
+    """Point forecasts: validation RMSE (what chose), one-step RMSE and MAE, H-step RMSE,
+    MASE of the rolling backtest."""
     models = metrics["models"]
     chosen = metrics["chosen"]["model"]
-    header = [
-        "model",
-        "validation RMSE",
-        "one-step RMSE",
-        "one-step MAE",
-        f"{_steps(metrics)}-step RMSE",
-    ]
-    header += ["MASE"] + [f"{level:g} % coverage" for level in levels] + ["MSIS 95"]
+    header = ["model", "valid. RMSE", "1-step RMSE", "1-step MAE"]
+    header += [f"{_steps(metrics)}-step RMSE", "MASE"]
     rows, classes = [], []
     for name, result in models.items():
         backtest = result.get("backtest", {})
-        intervals = backtest.get("intervals", {})
-        row = [
-            _label(name) + (" ★" if name == chosen else ""),
-            numbers.unit(result.get("validation_rmse")),
-            numbers.unit(result["one_step"]["rmse"]),
-            numbers.unit(result["one_step"]["mae"]),
-            numbers.unit(result["multi_step"]["rmse"]),
-            numbers.fixed(backtest.get("mase")),
+        rows.append(
+            [
+                _short(name) + (" ★" if name == chosen else ""),
+                numbers.unit(result.get("validation_rmse")),
+                numbers.unit(result["one_step"]["rmse"]),
+                numbers.unit(result["one_step"]["mae"]),
+                numbers.unit(result["multi_step"]["rmse"]),
+                numbers.fixed(backtest.get("mase")),
+            ]
+        )
+        classes.append("chosen" if name == chosen else "")
+    return _table(header, rows, classes)
+
+
+def _intervals_table(metrics: dict[str, Any], numbers: _Numbers, levels: list[float]) -> str:
+    """Prediction intervals on the rolling backtest: coverage and MSIS per level."""
+    chosen = metrics["chosen"]["model"]
+    header = ["model"] + [f"cover {level:g} %" for level in levels]
+    header += [f"MSIS {level:g}" for level in levels]
+    rows, classes = [], []
+    for name, result in metrics["models"].items():
+        intervals = result.get("backtest", {}).get("intervals", {})
+        row = [_short(name) + (" ★" if name == chosen else "")]
+        row += [
+            numbers.fixed(intervals.get(f"{level:g}", {}).get("coverage"), 0, " %")
+            for level in levels
         ]
-        for level in levels:
-            row.append(numbers.fixed(intervals.get(f"{level:g}", {}).get("coverage"), 0, " %"))
-        row.append(numbers.fixed(intervals.get("95", {}).get("msis")))
+        row += [numbers.fixed(intervals.get(f"{level:g}", {}).get("msis")) for level in levels]
         rows.append(row)
         classes.append("chosen" if name == chosen else "")
     return _table(header, rows, classes)
@@ -230,20 +258,20 @@ def render_report(
     chosen = metrics["chosen"]
     levels = [float(level) for level in metrics["forecast"]["levels"]]
     spread = metrics["forecast"].get("ensemble_spread")
-    header = ["time", "forecast"]
-    for level in sorted(levels, reverse=True):
-        header += [f"lo {level:g} %"]
-    for level in sorted(levels):
-        header += [f"hi {level:g} %"]
+    header = ["time", "forecast"] + [f"{level:g} % interval" for level in sorted(levels)]
     if spread:
-        header += ["LSTM members min", "max"]
+        header += ["LSTM members"]
     forecast_rows = []
     for position, (index, row) in enumerate(future.iterrows()):
         cells = [escape(format_time(index, freq)), numbers.unit(row[target])]
-        cells += [numbers.unit(row[f"lo-{level:g}"]) for level in sorted(levels, reverse=True)]
-        cells += [numbers.unit(row[f"hi-{level:g}"]) for level in sorted(levels)]
+        cells += [
+            f"{numbers.unit(row[f'lo-{level:g}'])}–{numbers.unit(row[f'hi-{level:g}'])}"
+            for level in sorted(levels)
+        ]
         if spread:
-            cells += [numbers.unit(spread["min"][position]), numbers.unit(spread["max"][position])]
+            cells.append(
+                f"{numbers.unit(spread['min'][position])}–{numbers.unit(spread['max'][position])}"
+            )
         forecast_rows.append(cells)
     by_step = {
         name: result["backtest"]["rmse_by_step"]
@@ -286,11 +314,16 @@ def render_report(
         f"{escape(evaluation['one_step'])}. {_steps(metrics)}-step: "
         f"{escape(evaluation['multi_step'])}. MASE, coverage and MSIS: "
         f"{escape(evaluation['backtest'])}. ★ the published model.</p>",
-        _scores_table(metrics, numbers, levels),
+        _scores_table(metrics, numbers),
+        "<h3>Prediction intervals</h3>",
+        "<p class='note'>Share of held-out values inside each model's interval (the target is "
+        "the level itself), and the mean scaled interval score (MSIS: width plus penalties for "
+        "misses, over the training part's mean seasonal change; lower is better).</p>",
+        _intervals_table(metrics, numbers, levels),
         f"<ul class='note'>{skipped}</ul>" if skipped else "",
         _image(images["heldout"], "every model's forecast of the held-out part"),
         "<h3>Error by step ahead</h3>",
-        _table(["step"] + [MODEL_LABELS.get(name, name) for name in by_step], step_rows)
+        _table(["step"] + [SHORT_LABELS.get(name, name) for name in by_step], step_rows)
         if step_rows
         else "",
         _image(images["errors"], "RMSE by step ahead for every model"),

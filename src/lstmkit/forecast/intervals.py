@@ -5,14 +5,14 @@ Why conformal, and why this way: the LSTM gives no distribution of its own, the 
 none either, and SARIMAX's Gaussian intervals assume its model is right. What every forecaster
 can do is forecast from origins it has not been fitted past. So :func:`calibrate` refits a
 copy of the forecaster (with the same resolved settings) on the training part minus its last
-``V`` rows, forecasts up to ``steps`` ahead from each of those ``V`` origins, and keeps the
-errors, in the space the model works in (logs for a model on logs, so the band widens with
-the level). Errors grow with the step ahead and there are few of them per step (``V - h + 1``
-at step ``h``), so each step gets a scale — the RMS of its errors, made non-decreasing in ``h``
-— and one quantile is taken over all the errors divided by their step's scale: the conformal
-quantile (the ``ceil((n + 1)·level)``-th smallest of ``n``), so the band at step ``h`` is
-``forecast ± q_level · scale_h``. Nothing of the held-out part is used, so the coverage
-measured on it is an honest test.
+``V`` rows (a quarter of them), forecasts up to ``steps`` ahead from each of those ``V``
+origins, and keeps the errors, in the space the model works in (logs for a model on logs, so
+the band widens with the level). Errors grow with the step ahead and there are few of them per
+step (``V - h + 1`` at step ``h``), so the scale of step ``h`` is a curve ``a · h^b`` fitted to
+the RMS error of every step, and one quantile is taken over all the errors divided by their
+step's scale: the conformal quantile (the ``ceil((n + 1)·level)``-th smallest of ``n``), so the
+band at step ``h`` is ``forecast ± q_level · scale_h``. Nothing of the held-out part is used,
+so the coverage measured on it is an honest test.
 
 Costs one more fit of the forecaster, done the first time intervals are asked for.
 """
@@ -108,10 +108,10 @@ def _settled(forecaster: Any) -> Any:
 
 
 def calibration_rows(n: int, steps: int, needed: int) -> int:
-    """``V``: rows at the end of ``n`` training rows to forecast from — three times the steps
-    ahead, at most a quarter of the rows, at least the steps — leaving ``needed`` rows to fit
-    the copy on."""
-    rows = max(steps, min(3 * steps, n // 4))
+    """``V``: rows at the end of ``n`` training rows to forecast from — a quarter of the rows,
+    at most ten times the steps ahead, at least the steps — leaving ``needed`` rows to fit the
+    copy on."""
+    rows = max(steps, min(10 * steps, n // 4))
     return max(0, min(rows, n - needed))
 
 
@@ -168,17 +168,31 @@ def calibrate(forecaster: Any, steps: int) -> Calibration:
 def _fitted_calibration(
     errors: np.ndarray, rows: int, log: bool, unit_errors: np.ndarray
 ) -> Calibration:
+    """Scales per step from ``errors`` ``(origins, steps, k)``: a power law ``a · h^b`` fitted
+    to the RMS error of each step ahead (weighted by how many errors each has), ``b`` in
+    [0, 1.5] — a random walk's errors grow like ``sqrt(h)``; a fitted curve uses every error
+    for every step, where one RMS per step rests on a dozen (rolling origins on 30 rows)."""
+    finite = np.isfinite(errors)
+    counts = finite.sum(axis=0)  # (steps, k)
+    squares = np.where(finite, errors**2, 0.0).sum(axis=0)
+    rms = np.sqrt(squares / np.maximum(counts, 1))
     steps = errors.shape[1]
-    reached = np.isfinite(errors).any(axis=0)  # (steps, k): some origin reached the step
-    squares = np.where(np.isfinite(errors), errors**2, 0.0).sum(axis=0)
-    counts = np.isfinite(errors).sum(axis=0)
-    scales = np.where(reached, np.sqrt(squares / np.maximum(counts, 1)), np.nan)
-    # Steps no origin reached (none when rows >= steps): grow like a random walk's sqrt(h).
-    known = np.isfinite(scales[:, 0])
-    last = int(np.flatnonzero(known)[-1])
-    for h in range(last + 1, steps):
-        scales[h] = scales[last] * math.sqrt((h + 1) / (last + 1))
-    scales = np.maximum.accumulate(np.maximum(scales, 1e-12), axis=0)
+    h = np.arange(1, steps + 1, dtype=np.float64)
+    scales = np.empty_like(rms)
+    for j in range(rms.shape[1]):
+        used = (counts[:, j] > 0) & (rms[:, j] > 0)
+        if not used.any():
+            scales[:, j] = 1.0
+            continue
+        x, y, w = np.log(h[used]), np.log(rms[used, j]), counts[used, j].astype(np.float64)
+        if used.sum() >= 2 and np.ptp(x) > 0:
+            mx, my = np.average(x, weights=w), np.average(y, weights=w)
+            slope = np.sum(w * (x - mx) * (y - my)) / np.sum(w * (x - mx) ** 2)
+            slope = float(np.clip(slope, 0.0, 1.5))
+        else:
+            mx, my, slope = float(x.mean()), float(y.mean()), 0.5
+        scales[:, j] = np.exp(my + slope * (np.log(h) - mx))
+    scales = np.maximum(scales, 1e-12)
     standardized = np.abs(errors) / scales[None]
     return Calibration(
         scales, standardized[np.isfinite(standardized)], errors, rows, log, unit_errors
