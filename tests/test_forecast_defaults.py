@@ -1,0 +1,308 @@
+"""The Forecaster's data-driven defaults, its ensemble, prediction intervals for every
+forecaster, and tuning: what each default resolves to on the shipped series, that an ensemble
+member trains exactly as it would alone, that the bands cover what they say, and that a short
+search writes parameters a Forecaster takes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.cli import main
+from lstmkit.data import load_dataset
+from lstmkit.data.datasets import dataset_path
+from lstmkit.forecast import (
+    Forecaster,
+    NaiveForecaster,
+    SARIMAXForecaster,
+    SeasonalNaiveForecaster,
+    interval_backtest,
+    prepare_series,
+)
+from lstmkit.forecast.defaults import calendar_columns, resolve
+from lstmkit.forecast.ensemble import BlockDiagonal, assemble, masks, member_outputs
+from lstmkit.forecast.seasons import describe_frequency, format_time
+from lstmkit.layers import LSTM, Dense
+from lstmkit.models import Sequential
+from lstmkit.optimizers import Adam
+
+SHIPPED = {"airline": "Passengers", "shampoo": "Sales", "uschange": "Consumption"}
+
+
+def _resolved(name: str, held_out: int, **params):
+    data = load_dataset(name)
+    series = prepare_series(data.iloc[:-held_out], target=SHIPPED[name])
+    defaults = Forecaster(**params).get_params()
+    return resolve(defaults, series.frame, series.target, series.freq)
+
+
+# -- the defaults -------------------------------------------------------------------------------
+
+
+def test_airline_gets_logs_two_seasons_a_direct_season_and_months():
+    resolved = _resolved("airline", 24)
+    assert resolved.values == {
+        "season": 12,
+        "horizon": 12,
+        "look_back": 24,
+        "log": True,
+        "calendar": "onehot",
+    }
+    assert "swings grow with the level" in resolved.reasons["log"]
+    assert resolved.reasons["season"] == "from the frequency 'MS' of the dates"
+
+
+def test_shampoo_is_too_short_for_a_direct_season():
+    # 24 training rows: a 12-step direct network would have no windows to learn from.
+    resolved = _resolved("shampoo", 12)
+    assert resolved.values["horizon"] == 1 and resolved.values["look_back"] == 12
+    assert resolved.values["calendar"] is None  # three seasons are needed to see one
+    assert resolved.values["log"] is False
+    assert "shortened" in resolved.reasons["horizon"]
+
+
+def test_uschange_has_negative_values_and_a_quarterly_season():
+    resolved = _resolved("uschange", 20)
+    assert resolved.values["log"] is False and "<= 0" in resolved.reasons["log"]
+    assert (resolved.values["season"], resolved.values["horizon"]) == (4, 8)
+    assert resolved.values["look_back"] == 8
+
+
+def test_given_values_are_kept():
+    resolved = _resolved("airline", 24, look_back=5, horizon=3, log=False, calendar=None)
+    assert (resolved.values["look_back"], resolved.values["horizon"]) == (5, 3)
+    assert resolved.values["log"] is False and resolved.values["calendar"] is None
+    assert resolved.reasons["look_back"] == "given"
+
+
+def test_undated_series_has_no_season():
+    series = prepare_series(np.linspace(1.0, 2.0, 80))
+    resolved = resolve(Forecaster().get_params(), series.frame, series.target, series.freq)
+    assert resolved.values["season"] is None and resolved.values["calendar"] is None
+    assert resolved.values["horizon"] == 1 and resolved.values["look_back"] == 12
+
+
+def test_calendar_columns():
+    index = pd.date_range("2020-11-01", periods=3, freq="MS")
+    onehot = calendar_columns(index, "onehot", 12)
+    assert onehot.shape == (3, 12)
+    assert onehot.to_numpy().argmax(axis=1).tolist() == [10, 11, 0]  # Nov, Dec, Jan
+    cyclic = calendar_columns(index, "cyclic", 12).to_numpy()
+    np.testing.assert_allclose(cyclic[2], [0.0, 1.0], atol=1e-12)  # January: angle 0
+    quarters = calendar_columns(pd.date_range("2020-01-01", periods=5, freq="QS"), "onehot", 4)
+    assert quarters.to_numpy().argmax(axis=1).tolist() == [0, 1, 2, 3, 0]
+    with pytest.raises(ValueError, match="calendar must be"):
+        calendar_columns(index, "weekly", 12)
+
+
+def test_frequency_words_and_dates():
+    assert describe_frequency("MS") == "monthly"
+    assert describe_frequency("QS-OCT") == "quarterly"
+    assert describe_frequency("2D") == "every 2 days"
+    assert describe_frequency(None) == "not inferred"
+    assert format_time(pd.Timestamp("1961-01-01"), "MS") == "1961-01"
+    assert format_time(pd.Timestamp("1970-04-01"), "QS-OCT") == "1970 Q2"
+    assert format_time(pd.Timestamp("1961-01-05"), "D") == "1961-01-05"
+    assert format_time(7, None) == "7"
+
+
+def test_resolved_params_show_every_choice():
+    data = load_dataset("airline")
+    f = Forecaster(units=4, epochs=2, n_models=2).fit(data.iloc[:60])
+    assert f.resolved_params_["look_back"] == f.look_back_
+    assert f.resolved_params_["units"] == 4
+    assert set(f.resolved_reasons_) == {"season", "horizon", "look_back", "log", "calendar"}
+    # 12 month columns before the target; 2 members x 12 outputs.
+    assert f.model_.input_shape == (None, f.look_back_, 13)
+    assert f.model_.output_shape == (None, 24)
+
+
+# -- the ensemble -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_each_member_trains_exactly_as_it_would_alone(layers):
+    """Three members side by side in one block-diagonal network against each trained alone
+    from the same initial weights on the same batches."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 6, 3)).astype(np.float32)
+    y = rng.normal(size=(40, 4)).astype(np.float32)
+
+    def build(units: int, outputs: int, epsilon: float) -> Sequential:
+        model = Sequential()
+        for index in range(layers):
+            kwargs = {"return_sequences": index < layers - 1}
+            if index == 0:
+                kwargs["input_shape"] = (6, 3)
+            model.add(LSTM(units, **kwargs))
+        model.add(Dense(outputs))
+        model.compile(optimizer=Adam(epsilon=epsilon), loss="mse")
+        return model
+
+    torch.manual_seed(0)
+    members = [build(5, 4, 1e-7) for _ in range(3)]
+    wide = build(15, 12, 1e-7 / 3)
+    wide.set_weights(assemble([m.get_weights() for m in members], 5, layers, 4))
+    shapes = [tuple(w.shape) for w in wide.trainable_weights]
+    block = BlockDiagonal(list(wide.trainable_weights), masks(shapes, 5, layers, 3, 4))
+    wide.fit(x, np.tile(y, (1, 3)), epochs=15, batch_size=8, shuffle=False, callbacks=[block])
+    together = member_outputs(wide.predict(x), 3, 4, 1)[..., 0]
+    for k, member in enumerate(members):
+        member.fit(x, y, epochs=15, batch_size=8, shuffle=False)
+        np.testing.assert_allclose(together[:, k], member.predict(x), atol=2e-6)
+        assert np.abs(together[:, k] - together[:, (k + 1) % 3]).max() > 1e-3
+
+
+def test_the_forecast_is_the_members_median():
+    data = load_dataset("airline")
+    f = Forecaster(units=4, epochs=3, n_models=3, seed=1).fit(data.iloc[:80])
+    members = f.predict_members(steps=14)
+    assert members.shape == (3, 14)  # 14 > horizon 12: recursive, each member on its own
+    np.testing.assert_allclose(f.predict(steps=14), np.median(members, axis=0), rtol=1e-12)
+    assert np.ptp(members, axis=0).min() > 0
+
+
+# -- learning on the shipped series (the defaults, seed 0) ----------------------------------------
+
+
+def _scores(name: str, held_out: int, steps: int) -> tuple[float, float]:
+    data = load_dataset(name)[[load_dataset(name).columns[0], SHIPPED[name]]]
+    train, test = data.iloc[:-held_out], data.iloc[-held_out:]
+    f = Forecaster(target=SHIPPED[name]).fit(train)
+    a = f.evaluate(test)["rmse"]
+    b = float(np.sqrt(np.mean((test[SHIPPED[name]].to_numpy()[:steps] - f.predict(steps)) ** 2)))
+    return a, b
+
+
+def test_defaults_learn_shampoo():
+    # Measured (seeds 0-4): A 129.2 [124.8-129.8], B 80.2 [79.5-82.0]; the best peer on B,
+    # N-HiTS, 124.7; naive A 136.8, B 176.5.
+    a, b = _scores("shampoo", 12, 12)
+    assert b < 100 and a < 136.8
+
+
+def test_defaults_learn_uschange():
+    # Measured (seeds 0-4): A 0.265 [0.257-0.269], B 0.155 [0.146-0.185]; AutoARIMA A 0.241,
+    # AutoETS B 0.175, naive A 0.302 / B 0.164.
+    a, b = _scores("uschange", 20, 8)
+    assert a < 0.29 and b < 0.2
+
+
+# -- prediction intervals -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "forecaster",
+    [
+        NaiveForecaster(),
+        SeasonalNaiveForecaster(),
+        SARIMAXForecaster(order=(0, 1, 1), seasonal_order=(0, 1, 1, 12), log=True),
+        Forecaster(units=4, epochs=3, n_models=2),
+    ],
+    ids=["naive", "seasonal_naive", "sarimax", "lstm"],
+)
+def test_every_forecaster_gives_nested_bands(forecaster):
+    data = load_dataset("airline")
+    frame = forecaster.fit(data.iloc[:-24]).predict_frame(steps=12, level=[95, 80])
+    assert list(frame.columns) == ["Passengers", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert (frame["lo-95"] < frame["lo-80"]).all() and (frame["hi-80"] < frame["hi-95"]).all()
+    assert (frame["lo-80"] <= frame["Passengers"]).all()
+    assert (frame["Passengers"] <= frame["hi-80"]).all()
+    width = (frame["hi-80"] - frame["lo-80"]).to_numpy()
+    # Never narrower further ahead (a seasonal naive forecast's errors need not grow).
+    assert np.all(np.diff(width) >= -1e-9 * width.max())
+    calibration = forecaster.calibration_
+    assert calibration.rows == 30 and calibration.errors.shape == (30, 12, 1)
+
+
+def test_bands_cover_what_they_say_on_random_walks():
+    """Naive forecasts of random walks (the right model): the 80 and 95 % bands, calibrated on
+    the training part only, cover about 80 and 95 % of 100 later values, 4 steps ahead, over
+    ten walks (one walk's coverage swings by about 8 points)."""
+    found = {"80": [], "95": []}
+    for seed in range(10):
+        walk = 100 + np.cumsum(np.random.default_rng(seed).normal(size=300))
+        result = interval_backtest(NaiveForecaster(), walk, start=200, steps=4)
+        assert result["origins"] == 100
+        for level in found:
+            found[level].append(result["levels"][level]["coverage"])
+    assert abs(np.mean(found["80"]) - 80) < 5
+    assert abs(np.mean(found["95"]) - 95) < 4
+
+
+def test_evaluate_reports_mase_coverage_and_msis():
+    data = load_dataset("airline")
+    model = SeasonalNaiveForecaster().fit(data.iloc[:-24])
+    scores = model.evaluate(data.iloc[-24:], level=[80, 95])
+    assert set(scores) == {
+        "rmse", "mae", "mape", "r2", "mase", "coverage-80", "msis-80", "coverage-95", "msis-95",
+    }  # fmt: skip
+    # MASE: MAE over the training part's mean absolute change from a year before.
+    passengers = data["Passengers"].to_numpy(dtype=float)
+    scale = np.mean(np.abs(passengers[12:120] - passengers[:108]))
+    assert scores["mase"] == pytest.approx(scores["mae"] / scale)
+    assert 0 <= scores["coverage-80"] <= scores["coverage-95"] <= 100
+    assert scores["msis-95"] > 0
+
+
+def test_bad_levels_and_parameters():
+    data = load_dataset("airline")
+    model = NaiveForecaster().fit(data)
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        model.predict_frame(steps=2, level=[120])
+    with pytest.raises(ValueError, match="percentages"):
+        model.predict_frame(steps=2, level="80")
+    with pytest.raises(ValueError, match="n_models must be a positive integer"):
+        Forecaster(n_models=0).fit(data)
+    with pytest.raises(ValueError, match="calendar must be"):
+        Forecaster(calendar="weekly").fit(data)
+    with pytest.raises(ValueError, match="learning_rate must be a positive"):
+        Forecaster(learning_rate=-1.0).fit(data)
+
+
+# -- tuning -------------------------------------------------------------------------------------
+
+
+def test_tune_finds_parameters_a_forecaster_takes_and_resumes(tmp_path):
+    from lstmkit.forecast.tuning import tune
+
+    train = load_dataset("airline").iloc[:-24]
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    result = tune(train, n_trials=2, storage=storage, study_name="s")
+    assert len(result.trials) == 2 and result.best_value > 0
+    assert {"look_back", "units", "learning_rate", "epochs", "log"} <= set(result.best_params)
+    forecaster = Forecaster(**{**result.best_params, "epochs": 2, "n_models": 1})
+    assert forecaster.fit(train).predict(steps=12).shape == (12,)
+    again = tune(train, n_trials=1, storage=storage, study_name="s")
+    assert len(again.trials) == 3  # the stored study resumed
+
+
+def test_lstmkit_tune_writes_best_json_that_forecast_accepts(tmp_path, capsys):
+    out = tmp_path / "tune"
+    airline = str(dataset_path("airline"))
+    code = main(["tune", airline, "--trials", "2", "--test", "24", "--out", str(out), "--quiet"])
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"best.json", "trials.csv", "study.db", "summary.json", "history.png"} <= names
+    best = json.loads((out / "best.json").read_text())
+    assert best["target"] == "Passengers" and "look_back" in best
+    assert len(pd.read_csv(out / "trials.csv")) == 2
+    run = tmp_path / "run"
+    code = main(
+        [
+            "forecast", airline, "--test", "24", "--params", str(out / "best.json"),
+            "--epochs", "2", "--models", "1", "--out", str(run), "--quiet",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["settings"]["look_back"] == best["look_back"]
+    capsys.readouterr()
+    (tmp_path / "bad.json").write_text('{"look_back": 12, "colour": "red"}')
+    code = main(["forecast", airline, "--params", str(tmp_path / "bad.json"), "--out", str(run)])
+    assert code == 1
+    assert "names parameters a Forecaster does not have: ['colour']" in capsys.readouterr().err
