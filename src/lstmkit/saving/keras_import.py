@@ -64,6 +64,7 @@ import torch
 
 from lstmkit import activations, initializers, losses, optimizers
 from lstmkit import metrics as metrics_module
+from lstmkit._registry import registered_class
 from lstmkit.layers.base import Layer, deferred_weights, snake_case
 from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, InputLayer
@@ -72,7 +73,6 @@ from lstmkit.layers.masking import Masking
 from lstmkit.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
-from lstmkit.models.sequential import Sequential
 
 __all__ = ["LAYER_CLASSES", "MAX_BYTES", "KerasImportError", "load_keras_model"]
 
@@ -440,11 +440,11 @@ def _sequential_config(config: Any) -> tuple[str, list[Any], Any]:
 
 def _build_model(
     config: Any, custom_objects: dict[str, Any]
-) -> tuple[Sequential, list[tuple[Layer, str, str]]]:
+) -> tuple[Any, list[tuple[Layer, str, str]]]:
     """The lstmkit Sequential (weights not yet allocated: placeholders of the right shapes) and
     ``(layer, Keras class name, Keras layer name)`` for each layer after the input."""
     name, entries, build_input_shape = _sequential_config(config)
-    model = Sequential(name=name)
+    model = registered_class("Sequential")(name=name)
     layers: list[tuple[Layer, str, str]] = []
     with deferred_weights():
         for index, entry in enumerate(entries):
@@ -710,7 +710,7 @@ def _read_arrays(layers: list[tuple[Layer, str, str]], found: list[list[Any]]) -
     return arrays
 
 
-def _assign(model: Sequential, arrays: list[np.ndarray]) -> None:
+def _assign(model: Any, arrays: list[np.ndarray]) -> None:
     """Give every placeholder weight its own memory, then set the arrays through
     ``model.set_weights`` (which checks the count and every shape again)."""
     seen: set[int] = set()
@@ -953,7 +953,7 @@ def _compile_arguments(config: dict[str, Any]) -> dict[str, Any]:
     return {"optimizer": optimizer, "loss": loss, "metrics": [_metric(m) for m in metrics]}
 
 
-def _compile(model: Sequential, config: Any, path: str) -> None:
+def _compile(model: Any, config: Any, path: str) -> None:
     if not config:  # Keras 3 writes {} for a model that was never compiled
         return
     try:
@@ -999,7 +999,7 @@ def _kind(path: str) -> str:
 
 def load_keras_model(
     path: str | os.PathLike[str], custom_objects: dict[str, Any] | None = None
-) -> Sequential:
+) -> Any:
     """The lstmkit :class:`~lstmkit.models.Sequential` equivalent to the Keras Sequential model
     saved at ``path``: a Keras 3 ``.keras`` archive or a legacy ``.h5`` file (Keras 2, or Keras
     3's ``model.save("model.h5")``), told apart by their contents.
