@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
+from lstmkit._registry import register_class
 from lstmkit.data.scores import mae, mape, r2, rmse
 from lstmkit.forecast.intervals import (
     check_levels,
@@ -23,6 +24,7 @@ from lstmkit.forecast.seasons import infer_season
 __all__ = ["BaseForecaster", "Series", "backtest_scores", "future_index", "prepare_series"]
 
 
+@register_class
 @dataclass(frozen=True)
 class Series:
     """A series ready to forecast: ``frame`` holds only the numeric columns used (features

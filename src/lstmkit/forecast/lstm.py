@@ -21,7 +21,7 @@ import torch
 from sklearn.base import TransformerMixin, clone
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from lstmkit import optimizers
+from lstmkit._registry import register_class
 from lstmkit.data import SeriesScaler, make_windows
 from lstmkit.forecast.base import BaseForecaster, Series, future_index
 from lstmkit.forecast.defaults import calendar_columns, resolve
@@ -29,6 +29,8 @@ from lstmkit.forecast.ensemble import BlockDiagonal, assemble, masks, member_out
 from lstmkit.layers import LSTM, Dense, Dropout
 from lstmkit.models import Sequential
 from lstmkit.optimizers import Adam
+from lstmkit.optimizers import get as get_optimizer
+from lstmkit.saving.forecaster_file import save_forecaster
 from lstmkit.training.callbacks import History
 
 __all__ = ["Forecaster"]
@@ -48,6 +50,7 @@ def _positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+@register_class
 class Forecaster(BaseForecaster):
     """An LSTM forecaster with the scikit-learn estimator contract.
 
@@ -151,8 +154,6 @@ class Forecaster(BaseForecaster):
         Read it back with :func:`lstmkit.forecast.load_forecaster`. Only ``scaler='minmax'``,
         ``'standard'`` or ``None`` and optimizers and losses given by name can be saved
         (ValueError otherwise); an unfitted forecaster raises RuntimeError."""
-        from lstmkit.saving.forecaster_file import save_forecaster
-
         save_forecaster(self, path, overwrite=overwrite)
 
     # -- the transforms between original units and the model's space ---------------------------
@@ -304,7 +305,7 @@ class Forecaster(BaseForecaster):
             # of its own; Adam with epsilon/N then takes exactly the member's own step.
             optimizer = Adam(epsilon=1e-7 / width, **rate)
         elif isinstance(optimizer, str) and rate:
-            optimizer = optimizers.get(optimizer)
+            optimizer = get_optimizer(optimizer)
             optimizer.learning_rate = rate["learning_rate"]
         model.compile(optimizer=optimizer, loss=self.loss)
         return model
