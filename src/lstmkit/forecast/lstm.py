@@ -72,7 +72,10 @@ class Forecaster(BaseForecaster):
         date_column: the column that holds the dates; ``None`` detects it.
         units: LSTM units per layer (of each member of the ensemble). layers: stacked LSTM
             layers. dropout: rate of a Dropout after each LSTM layer (0 for none).
-        epochs, batch_size, optimizer, loss: passed to ``compile``/``fit`` of the model.
+        epochs, optimizer, loss: passed to ``compile``/``fit`` of the model.
+        batch_size: windows per training step; ``None``: 16, smaller when the training data
+            make fewer than 4 batches of 16 (at least 4 windows a batch), so a short series
+            gets enough steps to learn (shampoo, 11 windows: one step an epoch at 16).
         learning_rate: the optimizer's step size when ``optimizer`` is a name (``None``: its
             Keras default, 0.001 for Adam).
         scaler: ``'minmax'`` (to [0, 1]), ``'standard'``, ``None`` (no scaling) or any
@@ -113,7 +116,7 @@ class Forecaster(BaseForecaster):
         layers: int = 1,
         dropout: float = 0.0,
         epochs: int = EPOCHS,
-        batch_size: int = 16,
+        batch_size: int | None = None,
         optimizer: Any = "adam",
         learning_rate: float | None = None,
         loss: str = "mse",
@@ -165,7 +168,8 @@ class Forecaster(BaseForecaster):
         _positive_int("units", self.units)
         _positive_int("layers", self.layers)
         _positive_int("epochs", self.epochs)
-        _positive_int("batch_size", self.batch_size)
+        if self.batch_size is not None:
+            _positive_int("batch_size", self.batch_size)
         _positive_int("n_models", self.n_models)
         if self.learning_rate is not None and (
             isinstance(self.learning_rate, bool)
@@ -368,11 +372,24 @@ class Forecaster(BaseForecaster):
                 X,
                 y,
                 epochs=self.epochs,
-                batch_size=min(self.batch_size, len(X)),
+                batch_size=self._batch_size(len(X)),
                 verbose=self.verbose,
                 shuffle=True,
                 callbacks=callbacks,
             )
+
+    def _batch_size(self, windows: int) -> int:
+        """The batch size for ``windows`` training windows (see ``batch_size``); recorded in
+        ``resolved_params_``."""
+        if self.batch_size is not None:
+            size = min(self.batch_size, windows)
+            why = "given"
+        else:
+            size = max(1, min(16, windows, max(4, windows // 4)))
+            why = "16" if size == 16 else f"{size}: at least 4 batches of the {windows} windows"
+        self.resolved_params_["batch_size"] = size
+        self.resolved_reasons_["batch_size"] = why
+        return size
 
     def _predict_windows(self, windows: np.ndarray) -> np.ndarray:
         """Windows ``(m, look_back, inputs)`` → every member's outputs ``(m, n_models,

@@ -118,7 +118,7 @@ _PARAMS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "layers": ("an integer", _is_int),
     "dropout": ("a number", _is_number),
     "epochs": ("an integer", _is_int),
-    "batch_size": ("an integer", _is_int),
+    "batch_size": ("null or an integer", _optional(_is_int)),
     "optimizer": ("a string", lambda v: isinstance(v, str)),
     "learning_rate": ("null or a number", _optional(_is_number)),
     "loss": ("a string", lambda v: isinstance(v, str)),
