@@ -206,41 +206,38 @@ def _summary(data: dict[str, Any], numbers: _Numbers) -> str:
 
 
 def _settings(settings: dict[str, Any]) -> str:
+    """Each setting, its value, and under it why (one column of text, so it fits a phone)."""
     resolved = settings.get("resolved", {})
-    rows = []
-    for name in ("look_back", "horizon", "log", "season", "calendar"):
-        rows.append(
-            [
-                escape(name.replace("_", "-")),
-                escape(str(settings.get(name))),
-                escape(resolved.get(name, "")),
-            ]
-        )
+
+    def cell(value: str, why: str = "") -> str:
+        note = f"<br><span class='note'>{escape(why)}</span>" if why else ""
+        return f"{escape(value)}{note}"
+
+    rows = [
+        [escape(name.replace("_", "-")), cell(str(settings.get(name)), resolved.get(name, ""))]
+        for name in ("look_back", "horizon", "log", "season", "calendar")
+    ]
+    network = f"{settings['n_models']} × LSTM({settings['units']})"
+    if settings["layers"] > 1:
+        network += f" × {settings['layers']} layers"
     rows.append(
         [
             "network",
-            escape(
-                f"{settings['n_models']} × LSTM({settings['units']})"
-                + (f" × {settings['layers']} layers" if settings["layers"] > 1 else "")
+            cell(
+                network, "an ensemble trained as one network; the forecast is the members' median"
             ),
-            "an ensemble trained as one network; the forecast is the members' median",
         ]
     )
-    rows.append(["epochs", escape(str(settings["epochs"])), ""])
-    rows.append(
-        [
-            "transforms",
-            escape(
-                ("log, " if settings["log"] else "")
-                + ("differenced, " if settings["difference"] else "")
-                + f"scaled {settings['scaler']}"
-            ),
-            "fitted on the training part only",
-        ]
+    rows.append(["epochs", cell(str(settings["epochs"]))])
+    transforms = (
+        ("log, " if settings["log"] else "")
+        + ("differenced, " if settings["difference"] else "")
+        + f"scaled {settings['scaler']}"
     )
+    rows.append(["transforms", cell(transforms, "fitted on the training part only")])
     if settings.get("params_file"):
-        rows.append(["parameters file", f"<code>{escape(settings['params_file'])}</code>", ""])
-    return _table(["setting", "value", "why"], rows, text_columns=(2,))
+        rows.append(["parameters file", f"<code>{escape(settings['params_file'])}</code>"])
+    return _table(["setting", "value (and why)"], rows, text_columns=(1,))
 
 
 def render_report(
