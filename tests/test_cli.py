@@ -144,7 +144,7 @@ def test_report_embeds_everything_and_names_the_command(airline_run):
         assert external not in lowered
     metrics = json.loads((airline_run / "metrics.json").read_text())
     assert metrics["command"] in html.replace("&#x27;", "'")
-    for label in ("LSTM (lstmkit)", "naive (last value)", "SARIMAX", "1949-01", "1961-12"):
+    for label in ("LSTM", "seasonal naive", "SARIMAX", "1949-01", "1961-12", "cover 95 %"):
         assert label in html
     assert "1961-12-01" not in html and "monthly" in html
 
