@@ -302,6 +302,9 @@ def test_lstmkit_tune_writes_best_json_that_forecast_accepts(tmp_path, capsys):
     assert code == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["settings"]["look_back"] == best["look_back"]
+    tuning = metrics["settings"]["tuning"]
+    assert tuning["trials"] == 2 and tuning["study"] == "lstmkit-Passengers"
+    assert "from lstmkit tune: study lstmkit-Passengers" in (run / "report.html").read_text()
     capsys.readouterr()
     (tmp_path / "bad.json").write_text('{"look_back": 12, "colour": "red"}')
     code = main(["forecast", airline, "--params", str(tmp_path / "bad.json"), "--out", str(run)])

@@ -335,6 +335,22 @@ def read_params(path: str | None) -> dict[str, Any]:
     return params
 
 
+def _tuning_summary(path: str | None) -> dict[str, Any] | None:
+    """What ``lstmkit tune`` said about the parameters in ``path`` (its ``summary.json`` beside
+    ``best.json``), or ``None``."""
+    if path is None:
+        return None
+    summary = Path(path).parent / "summary.json"
+    try:
+        document = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    keys = ("study", "best_value", "trials", "completed", "pruned", "seconds")
+    if not isinstance(document, dict) or not all(key in document for key in keys):
+        return None
+    return {key: document[key] for key in keys}
+
+
 def _validate(
     models: dict[str, BaseForecaster], steps: int, reporter: Any
 ) -> tuple[dict[str, float | None], dict[str, str]]:
@@ -538,6 +554,7 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
                 "difference": lstm.difference,
                 "scaler": lstm.scaler,
                 "params_file": settings.params,
+                "tuning": _tuning_summary(settings.params),
                 "resolved": lstm.resolved_reasons_,
             },
             "evaluation": {

@@ -236,7 +236,15 @@ def _settings(settings: dict[str, Any]) -> str:
     )
     rows.append(["transforms", cell(transforms, "fitted on the training part only")])
     if settings.get("params_file"):
-        rows.append(["parameters file", f"<code>{escape(settings['params_file'])}</code>"])
+        tuning = settings.get("tuning")
+        why = (
+            f"from lstmkit tune: study {tuning['study']}, best validation RMSE "
+            f"{tuning['best_value']:.4g} after {tuning['trials']} trials ({tuning['completed']} "
+            f"complete, {tuning['pruned']} pruned) in {tuning['seconds']:.0f} s"
+            if tuning
+            else ""
+        )
+        rows.append(["parameters file", cell(settings["params_file"], why)])
     return _table(["setting", "value (and why)"], rows, text_columns=(1,))
 
 
