@@ -62,7 +62,7 @@ def test_destinations_above_the_work_are_refused(case, tmp_path, monkeypatch):
 
 def test_a_file_is_refused_and_kept(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="'.*notes.txt' exists and is not a folder"):
+    with pytest.raises(ValueError, match=r"'.*notes\.txt' exists and is not a folder"):
         check_destination(tmp_path / "notes.txt")
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
@@ -88,9 +88,8 @@ def test_a_folder_lstmkit_did_not_create_is_refused_and_kept(case, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
     _write(folder, FOREIGN[case])
-    with pytest.raises(ValueError) as error:
-        with staged_folder(folder):
-            raise AssertionError("the block must not run")
+    with pytest.raises(ValueError) as error, staged_folder(folder):
+        raise AssertionError("the block must not run")
     assert "is a folder lstmkit did not create" in str(error.value)
     assert str(folder) in str(error.value) and "nothing in it was changed" in str(error.value)
     assert {p.name: p.read_text() for p in folder.iterdir()} == FOREIGN[case]
@@ -138,9 +137,8 @@ def test_user_files_in_an_earlier_output_are_kept_and_the_run_refused(case, tmp_
         else:
             (folder / name).write_text(text)
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    with pytest.raises(ValueError) as error:
-        with staged_folder(folder):
-            raise AssertionError("the block must not run")
+    with pytest.raises(ValueError) as error, staged_folder(folder):
+        raise AssertionError("the block must not run")
     message = str(error.value)
     assert words in message and "they are kept and nothing was changed" in message
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
@@ -162,7 +160,7 @@ def test_a_user_file_added_during_the_run_is_kept(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-# -- replacing an output ----------------------------------------------------------------------------
+# -- replacing an output -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])
@@ -227,9 +225,8 @@ def test_the_only_gap_of_two_renames_is_put_back_by_the_next_run(tmp_path, monke
 
     monkeypatch.setattr(outdir, "reach", reach)
     monkeypatch.setattr(outdir.shutil, "rmtree", lambda *a, **k: None)  # as if killed
-    with pytest.raises(Killed):
-        with staged_folder(folder) as staging:
-            (staging / "v.csv").write_text("new")
+    with pytest.raises(Killed), staged_folder(folder) as staging:
+        (staging / "v.csv").write_text("new")
     assert not folder.exists()
     monkeypatch.undo()
     clean_leftovers(folder)
