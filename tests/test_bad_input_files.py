@@ -152,10 +152,10 @@ def test_a_deleted_output_file_does_not_block_a_rerun(tmp_path):
 
 def test_a_user_file_added_during_the_run_is_kept(tmp_path):
     folder = _output(tmp_path / "out")
-    with pytest.raises(ValueError, match=r"did not write \(late.txt\)"):
-        with staged_folder(folder) as staging:
-            (staging / "forecast.csv").write_text("new")
-            (folder / "late.txt").write_text("written while the run ran")
+    late = pytest.raises(ValueError, match=r"did not write \(late\.txt\)")
+    with late, staged_folder(folder) as staging:
+        (staging / "forecast.csv").write_text("new")
+        (folder / "late.txt").write_text("written while the run ran")
     assert (folder / "late.txt").read_text() == "written while the run ran"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
