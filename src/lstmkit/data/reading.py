@@ -111,6 +111,55 @@ def parse_numbers(column: pd.Series, name: str, decimal: str | None = None) -> p
 #: "01/02/1949", "1.2.49", "01-02-1949 10:00": day and month in some order, then the year.
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:$|[\sT])")
 _DIGITS = re.compile(r"\d+")
+#: "Jan-49", "January 1949", "Jan'49": a month's name and a year (dateutil reads "Jan-12" as
+#: 12 January of the year 1).
+_MONTH_YEAR = re.compile(r"^([A-Za-z]{3,9})[\s\-/.']*(\d{2}|\d{4})$")
+#: "49-Jan", "1949-Jan".
+_YEAR_MONTH = re.compile(r"^(\d{2}|\d{4})[\s\-/.]*([A-Za-z]{3,9})$")
+
+
+def _month_year(text: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """Dates (the first of each month) and which had two-digit years, when every value is a
+    month's name and a year; else None."""
+    parts = text.str.extract(_MONTH_YEAR)
+    if parts.isna().any(axis=None):
+        swapped = text.str.extract(_YEAR_MONTH)
+        if swapped.isna().any(axis=None):
+            return None
+        parts = swapped[[1, 0]].set_axis([0, 1], axis=1)
+    names = parts[0].str.lower()
+    month = names.map(_MONTHS)
+    month = month.where(month.notna(), names.str[:3].map(_MONTHS))
+    if month.isna().any():
+        return None
+    year = parts[1].astype(int)
+    two_digit = parts[1].str.len() == 2
+    year = year.where(~two_digit, year + 2000)
+    frame = pd.DataFrame({"year": year, "month": month.astype(int), "day": 1})
+    return pd.Series(pd.to_datetime(frame), index=text.index), two_digit
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
 
 
 def _pivot_two_digit_years(dates: pd.Series, two_digit: pd.Series) -> pd.Series:
@@ -132,7 +181,7 @@ def looks_like_dates(column: pd.Series) -> bool:
     text = column.astype(str).str.strip()
     if not text.str.contains(r"\d").all():
         return False
-    if text.str.match(_NUMERIC_DATE).all():
+    if text.str.match(_NUMERIC_DATE).all() or _month_year(text) is not None:
         return True
     return _loose(text) is not None
 
@@ -185,6 +234,9 @@ def parse_dates(
     parts = text.str.extract(_NUMERIC_DATE)
     if parts.notna().all(axis=None):
         return pd.DatetimeIndex(_numeric_dates(text, parts, name, dayfirst))
+    named = _month_year(text)
+    if named is not None:
+        return pd.DatetimeIndex(_pivot_two_digit_years(*named))
     parsed = _loose(text, dayfirst=bool(dayfirst))
     if parsed is None:
         bad = pd.Series(pd.to_datetime(text, format="mixed", errors="coerce"))

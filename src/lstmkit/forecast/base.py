@@ -179,8 +179,8 @@ def prepare_series(
             row = int(np.argmax(later)) + 1
             raise ValueError(
                 f"the dates in {date_column!r} must increase without repeats, one row per time: "
-                f"row {row} ({dates[row]:%Y-%m-%d}) does not come after row {row - 1} "
-                f"({dates[row - 1]:%Y-%m-%d})"
+                f"row {row} ({_when(dates[row])}) does not come after row {row - 1} "
+                f"({_when(dates[row - 1])})"
             )
         used.index = dates
         freq, grid = regular_frequency(dates)
@@ -190,8 +190,8 @@ def prepare_series(
                 before = dates[dates < missing[0]][-1]
                 raise ValueError(
                     f"the dates in {date_column!r} skip {len(missing)} of the {len(grid)} "
-                    f"times of their frequency ({freq}), the first {missing[0]:%Y-%m-%d} (after "
-                    f"{before:%Y-%m-%d}); fill them with fill='interpolate', 'ffill' or 'zero', "
+                    f"times of their frequency ({freq}), the first {_when(missing[0])} (after "
+                    f"{_when(before)}); fill them with fill='interpolate', 'ffill' or 'zero', "
                     "or give the complete series"
                 )
             used = fill_gaps(used, grid, fill)
@@ -202,7 +202,9 @@ def prepare_series(
 
 
 def _when(value: Any) -> str:
-    return f"{value:%Y-%m-%d}" if isinstance(value, pd.Timestamp) else f"row {value}"
+    if not isinstance(value, pd.Timestamp):
+        return f"row {value}"
+    return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M:%S}"
 
 
 def _check_frequency(fitted: Series, series: Series) -> None:
