@@ -250,12 +250,20 @@ def _check_follows(fitted: Series, frame: pd.DataFrame) -> None:
         return
     windows = np.lib.stride_tricks.sliding_window_view(seen, (width, seen.shape[1]))[:, 0]
     same = np.all(windows == test[:width], axis=(1, 2))
-    if same.any():
-        start = int(np.argmax(same))
+    starts = [int(np.argmax(same))] if same.any() else []
+    # The test may also start with the fitted data's last rows (fewer than `width` of them).
+    starts += [
+        start
+        for start in range(len(seen) - width + 1, len(seen) - 1)
+        if np.array_equal(seen[start:], test[: len(seen) - start])
+    ]
+    if starts:
+        start = starts[0]
+        end = min(start + width, len(seen)) - 1
         raise ValueError(
-            f"the test data starts with rows {start}..{start + width - 1} of the data the "
-            f"forecaster was fitted on (which ends at row {len(seen) - 1}); test data must "
-            f"follow the fitted data{hint}"
+            f"the test data starts with rows {start}..{end} of the data the forecaster was "
+            f"fitted on (which ends at row {len(seen) - 1}); test data must follow the fitted "
+            f"data{hint}"
         )
 
 
