@@ -232,7 +232,7 @@ def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> i
 
     reporter = Reporter(args.quiet)
     out = Path(settings.out)
-    with staged_folder(out) as staging:
+    with staged_folder(settings.out) as staging:  # the text as given: Path('') is '.'
         metrics = run_forecast(settings, reporter, staging)
     if args.json:
         print(json.dumps({"out": str(out), **metrics}, indent=2))
