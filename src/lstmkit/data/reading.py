@@ -245,10 +245,10 @@ def parse_dates(
     # Which values wrote their year with two digits: no group of four digits, and a group of
     # two that is the parsed year's last two digits. A value with no year at all is refused.
     two_digit = pd.Series(False, index=text.index)
-    for row, value in text.items():
+    # A group of four or more digits holds the year ("1949-01", "19490101"); look closer only
+    # at the values without one.
+    for row, value in text[~text.str.contains(r"\d{4}")].items():
         groups = _DIGITS.findall(value)
-        if any(len(group) == 4 for group in groups):
-            continue
         year = parsed[row].year
         if any(len(group) == 2 and int(group) == year % 100 for group in groups):
             two_digit[row] = True
