@@ -479,3 +479,18 @@ def test_predict_reads_as_told(case, old_output, tmp_path, capsys):
     code, out, err = run(capsys, "predict", str(old_output / "forecaster.lstmkit"), path, *extra)
     assert code == 0, err
     assert out.splitlines()[1].startswith("2006-09-01,")
+
+
+def test_predict_json_holds_null_for_forecasts_that_are_not_finite(
+    old_output, data, capsys, monkeypatch
+):
+    def overflowed(self, history, steps):
+        return np.full((steps, 1), np.inf)
+
+    monkeypatch.setattr(Forecaster, "_forecast", overflowed)
+    model = str(old_output / "forecaster.lstmkit")
+    code, out, err = run(capsys, "predict", model, data, "--steps", "2", "--json")
+    assert code == 0, err
+    document = json.loads(out)  # strict JSON: no Infinity
+    assert document["sales"] == [None, None]
+    assert document["time"] == ["2003-05-01", "2003-06-01"]

@@ -335,7 +335,8 @@ def _predict(args: argparse.Namespace) -> int:
     if args.json:
         index = [str(value) for value in future.index]
         columns = {name: future[name].tolist() for name in future.columns}
-        print(json.dumps({"index_name": future.index.name, "time": index, **columns}, indent=2))
+        document = json_data({"index_name": future.index.name, "time": index, **columns})
+        print(json.dumps(document, indent=2, allow_nan=False))  # a non-finite forecast is null
     elif not args.output:
         print(future.to_csv(), end="")
     else:
