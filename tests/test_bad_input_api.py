@@ -413,3 +413,12 @@ def test_values_past_float32_are_named_before_training(case):
     (x if which == "x" else y)[1] = value
     with pytest.raises(ValueError, match=re.escape(words)):
         model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_an_unused_column_of_unreadable_numbers_does_not_stop_the_run():
+    data = frame(list(MONTHS.strftime("%Y-%m")))
+    data["code"] = ["1,5", "2.5"] * 7  # a decimal comma and a point: refused if used
+    series = prepare_series(data, target="v")
+    assert list(series.frame.columns) == ["v"] and series.date_column == "d"
+    with pytest.raises(ValueError, match=re.escape("column 'code' mixes a decimal comma")):
+        prepare_series(data, target="v", features=["code"])

@@ -121,17 +121,28 @@ def prepare_series(
 
     # Text columns of numbers written with thousands separators or decimal commas become
     # numbers before anything looks for dates (dateutil reads "112,000" as a date).
+    # A column whose numbers cannot be read without guessing keeps its error, raised only if
+    # the column is used (an unused column of codes must not stop the run).
+    unreadable: dict[str, ValueError] = {}
     for name in columns:
         column = frame[name]
         if name != date_column and not (
             pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
         ):
-            numbers = parse_numbers(frame[name], name, decimal)
+            try:
+                numbers = parse_numbers(frame[name], name, decimal)
+            except ValueError as error:
+                unreadable[name] = error
+                continue
             if numbers is not None:
                 frame[name] = numbers
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
     if date_column is None:
-        candidates = [c for c in columns if c not in numeric and looks_like_dates(frame[c])]
+        candidates = [
+            c
+            for c in columns
+            if c not in numeric and c not in unreadable and looks_like_dates(frame[c])
+        ]
         if len(candidates) > 1:
             raise ValueError(
                 f"several columns hold dates ({candidates}); choose one with date_column=..."
@@ -147,6 +158,8 @@ def prepare_series(
             name = str(item)
             if name not in columns:
                 raise ValueError(f"{argument} {item!r} is not a column; the columns are {columns}")
+            if name in unreadable:
+                raise unreadable[name]
             if name not in numeric:
                 values = frame[name]
                 text = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
@@ -160,6 +173,8 @@ def prepare_series(
 
     if target is None:
         usable = [c for c in numeric if c != date_column]
+        if not usable and unreadable:
+            raise next(iter(unreadable.values()))
         if len(usable) != 1:
             raise ValueError(
                 f"say which column to forecast with target=...; the numeric columns are {usable}"
