@@ -176,7 +176,14 @@ DATES_REFUSED = {
     "a skipped quarter": (
         ["1970 Q1", "1970 Q2", "1970 Q4", "1971 Q1", "1971 Q2"], {}, "the first 1970-07-01",
     ),
-    "bad date_format": (list(DAYS.strftime("%Y-%m-%d")), {"date_format": "dd/mm"}, "strftime"),
+    "bad date_format": (
+        list(DAYS.strftime("%Y-%m-%d")), {"date_format": "dd/mm"},
+        "date_format='dd/mm' is not a strftime format",
+    ),
+    "unknown directive": (
+        list(DAYS.strftime("%Y-%m-%d")), {"date_format": "%Q-%Y"},
+        "date_format='%Q-%Y' is not a format dates can be read with",
+    ),
     "bad dayfirst": (list(DAYS.strftime("%Y-%m-%d")), {"dayfirst": "yes"}, "dayfirst must be"),
     "bad fill": (list(DAYS.strftime("%Y-%m-%d")), {"fill": "mean"}, "fill must be one of"),
 }  # fmt: skip

@@ -275,6 +275,18 @@ DATES_REFUSED = {
         "2000-10-01 (after 2000-09-01); fill them with --fill interpolate, ffill or zero",
     ),
     "no year": (["Jan", "Feb", "Mar"] * 13 + ["Apr"], ["--date-column", "month"], "has no year"),
+    "empty --date-format": (
+        MONTHS.strftime("%Y-%m"), ["--date-format", ""],
+        "--date-format '' is not a strftime format such as '%d/%m/%Y'",
+    ),
+    "unknown directive": (
+        MONTHS.strftime("%Y-%m"), ["--date-format", "%Q"],
+        "--date-format '%Q' is not a format dates can be read with",
+    ),
+    "a time zone": (
+        pd.date_range("2000-01-01", periods=40, freq="D", tz="UTC").astype(str), [],
+        "the dates in 'month' carry a time zone (UTC)",
+    ),
 }  # fmt: skip
 
 
@@ -389,6 +401,16 @@ def test_decimal_option_settles_a_tab_file(tmp_path, capsys):
 
 
 # -- scores ---------------------------------------------------------------------------------------
+
+
+def test_a_zero_in_the_held_out_part_leaves_mape_undefined(tmp_path, capsys):
+    values = np.r_[VALUES[:-2], 0.0, VALUES[-1]]
+    path = write_csv(tmp_path / "d.csv", list(MONTHS.strftime("%Y-%m")), values)
+    code, stdout, err = forecast(capsys, path, tmp_path / "out", "--json")
+    assert code == 0, err
+    for result in json.loads(stdout)["models"].values():
+        assert result["one_step"]["mape"] is None and result["one_step"]["rmse"] > 0
+        assert "not_finite" not in result["one_step"]
 
 
 def test_test_1_is_scored(data, tmp_path, capsys):

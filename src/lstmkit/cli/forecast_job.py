@@ -161,18 +161,22 @@ def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     """RMSE, MAE, MAPE (percent) and R² in original units; ``None`` where undefined (MAPE with
     a zero actual value, R² of a single value). A score that is not finite (a forecast that
     overflowed) is ``None`` too, and ``"not_finite"`` lists those scores."""
+    finite = bool(np.isfinite(predicted).all())
+    # Undefined scores are never computed (mape raises on a zero); scikit-learn refuses
+    # non-finite forecasts, whose scores are infinite.
+    defined = {
+        "rmse": rmse,
+        "mae": mae,
+        "mape": None if np.any(actual == 0) else mape,
+        "r2": r2 if len(actual) > 1 else None,
+    }
+    scores: dict[str, Any] = {}
     with np.errstate(all="ignore"):
-        finite = bool(np.isfinite(predicted).all())
-        # scikit-learn refuses non-finite forecasts; their scores are infinite.
-        score = {"rmse": rmse, "mae": mae, "mape": mape, "r2": r2}
-        scores: dict[str, Any] = {
-            key: function(actual, predicted) if finite else math.inf
-            for key, function in score.items()
-        }
-        if np.any(actual == 0):
-            scores["mape"] = None
-        if len(actual) < 2:
-            scores["r2"] = None
+        for key, function in defined.items():
+            if function is None:
+                scores[key] = None
+            else:
+                scores[key] = float(function(actual, predicted)) if finite else math.inf
     bad = [k for k, v in scores.items() if v is not None and not math.isfinite(v)]
     out = {k: None if k in bad else v for k, v in scores.items()}
     if bad:
@@ -358,6 +362,14 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
         )
     except ValueError as error:
         raise ValueError(_option_names(str(error))) from None
+    index = series.frame.index
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        # Checked before training: the saved forecaster keeps time-zone-naive dates only.
+        raise ValueError(
+            f"the dates in {series.date_column!r} carry a time zone ({index.tz}); lstmkit "
+            "forecast saves the forecaster, which keeps dates without one: write the dates "
+            "without their zone (e.g. in UTC)"
+        )
     settings = replace(settings, target=series.target[0], date_column=series.date_column)
     rows = len(series.frame)
     n_test = parse_test_size(settings.test, rows)

@@ -220,7 +220,12 @@ def parse_dates(
         return pd.DatetimeIndex(column)
     text = column.astype(str).str.strip()
     if date_format is not None:
-        parsed = pd.Series(pd.to_datetime(text, format=date_format, errors="coerce"))
+        try:
+            parsed = pd.Series(pd.to_datetime(text, format=date_format, errors="coerce"))
+        except ValueError as error:  # a directive strptime does not know
+            raise ValueError(
+                f"date_format={date_format!r} is not a format dates can be read with ({error})"
+            ) from None
         if parsed.isna().any():
             row = text.index[parsed.isna().to_numpy()][0]
             raise ValueError(

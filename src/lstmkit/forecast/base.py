@@ -102,9 +102,7 @@ def prepare_series(
     if dayfirst is not None and not isinstance(dayfirst, bool):
         raise ValueError(f"dayfirst must be True, False or None; got dayfirst={dayfirst!r}")
     if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
-        raise ValueError(
-            f"date_format must be a strftime format such as '%d/%m/%Y'; got {date_format!r}"
-        )
+        raise ValueError(f"date_format={date_format!r} is not a strftime format such as '%d/%m/%Y'")
     if isinstance(data, pd.DataFrame):
         frame = data.reset_index(drop=True)
     else:
