@@ -516,3 +516,17 @@ def test_predict_json_holds_null_for_forecasts_that_are_not_finite(
     document = json.loads(out)  # strict JSON: no Infinity
     assert document["sales"] == [None, None]
     assert document["time"] == ["2003-05-01", "2003-06-01"]
+
+
+@pytest.mark.parametrize("which", ["MODEL", "DATA.csv"])
+def test_predict_output_never_replaces_its_inputs(which, old_output, data, tmp_path, capsys):
+    model = tmp_path / "forecaster.lstmkit"
+    shutil.copyfile(old_output / "forecaster.lstmkit", model)
+    csv = tmp_path / "data.csv"
+    shutil.copyfile(data, csv)
+    target = model if which == "MODEL" else csv
+    before = target.read_bytes()
+    code, out, err = run(capsys, "predict", str(model), str(csv), "--output", str(target))
+    one_error(code, out, err, f"is the {which} file; writing the forecast there would replace it",
+              command="predict")  # fmt: skip
+    assert target.read_bytes() == before

@@ -326,6 +326,14 @@ def _demo(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import run_predict
 
+    if args.output is not None:
+        output = Path(args.output)
+        for argument, given in (("MODEL", args.model), ("DATA.csv", args.data)):
+            if output.exists() and Path(given).exists() and output.samefile(given):
+                raise ValueError(
+                    f"--output {args.output!r} is the {argument} file; writing the forecast "
+                    "there would replace it: choose another file"
+                )
     future = run_predict(args.model, args.data, args.steps, _reading(args))
     if args.output:
         from lstmkit.saving.files import atomic_write
