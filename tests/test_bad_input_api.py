@@ -147,6 +147,7 @@ DATES_REFUSED = {
     "no year": (["Jan", "Feb", "Mar"], {"date_column": "d"}, "which has no year"),
     "not dates": (["x1", "x2", "x3"], {"date_column": "d"}, "does not hold dates: row 0"),
     "missing date": (["2020-01-01", None, "2020-01-03"], {"date_column": "d"}, "no date at row 1"),
+    "missing date, detected": (["2020-01-01", "2020-01-02", None], {}, "no date at row 2"),
     "repeated date": (
         ["2020-01-01", "2020-01-02", "2020-01-02"],
         {},

@@ -176,9 +176,12 @@ def looks_like_dates(column: pd.Series) -> bool:
     """Whether every value of a text column reads as a date (for finding the date column)."""
     if pd.api.types.is_datetime64_any_dtype(column):
         return True
-    if pd.api.types.is_numeric_dtype(column) or column.isna().any():
+    if pd.api.types.is_numeric_dtype(column):
         return False
-    text = column.astype(str).str.strip()
+    # A missing date does not hide the column: parse_dates then refuses it, naming the row.
+    text = column[column.notna()].astype(str).str.strip()
+    if len(text) < 2:
+        return False
     if not text.str.contains(r"\d").all():
         return False
     if text.str.match(_NUMERIC_DATE).all() or _month_year(text) is not None:
