@@ -180,8 +180,9 @@ def test_new_data_at_the_same_frequency_is_forecast(fitted):
 
 def test_a_prepared_series_with_filled_gaps_is_fitted():
     skipped = DATA.drop(index=[7, 20])
-    with pytest.raises(ValueError, match=re.escape("skip 2 of the 48 times")):
+    with pytest.raises(ValueError, match=re.escape("skip 2 of the 48 times")) as error:
         NaiveForecaster().fit(skipped)
+    assert "fill='interpolate'" in str(error.value) and "prepare_series" in str(error.value)
     series = prepare_series(skipped, fill="interpolate")
     model = NaiveForecaster().fit(series.rows(0, 40))
     assert model.series_.freq == "MS" and len(model.series_.frame) == 40
@@ -193,8 +194,13 @@ def test_a_prepared_series_with_filled_gaps_is_fitted():
 
 def test_a_prepared_series_read_day_first_is_fitted():
     day_first = DATA.assign(month=MONTHS.strftime("%d/%m/%Y"))
-    with pytest.raises(ValueError, match="could be day-first or month-first"):
+    with pytest.raises(ValueError, match="could be day-first or month-first") as error:
         NaiveForecaster().fit(day_first)
+    hint = (
+        "read the data with lstmkit.forecast.prepare_series(data, ...) and pass the Series it "
+        "returns to NaiveForecaster"
+    )
+    assert hint in str(error.value)
     model = NaiveForecaster().fit(prepare_series(day_first, dayfirst=True).rows(0, 40))
     assert model.series_.frame.index[-1] == pd.Timestamp("2003-04-01")
     assert model.predict_frame(2).index[0] == pd.Timestamp("2003-05-01")

@@ -333,9 +333,19 @@ class BaseForecaster(BaseEstimator):
                         f"{self.target!r}"
                     )
             return data
-        return prepare_series(
-            data, target=self.target, features=self.features, date_column=self.date_column
-        )
+        try:
+            return prepare_series(
+                data, target=self.target, features=self.features, date_column=self.date_column
+            )
+        except ValueError as error:
+            text = str(error)
+            if any(word in text for word in ("date_format=", "dayfirst=", "fill=", "decimal=")):
+                # Those are prepare_series's options, not the forecaster's: say how to pass them.
+                raise ValueError(
+                    f"{text} (read the data with lstmkit.forecast.prepare_series(data, ...) "
+                    f"and pass the Series it returns to {type(self).__name__})"
+                ) from None
+            raise
 
     def fit(self, data: Any, **fit_params: Any) -> BaseForecaster:
         """Learn from ``data`` (a DataFrame or array, rows in time order). ``fit_params`` go to
