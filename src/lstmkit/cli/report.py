@@ -137,15 +137,20 @@ def _scores_table(metrics: dict[str, Any], numbers: _Numbers) -> str:
     header = ["model", "valid. RMSE", "1-step RMSE", "1-step MAE"]
     header += [f"{_steps(metrics)}-step RMSE", "MASE"]
     rows, classes = [], []
+
+    def score(scores: dict[str, Any], key: str) -> str:
+        # Forecasts that overflowed have no score: say so rather than show a dash.
+        return "not finite" if key in scores.get("not_finite", ()) else numbers.unit(scores[key])
+
     for name, result in models.items():
         backtest = result.get("backtest", {})
         rows.append(
             [
                 _short(name) + (" ★" if name == chosen else ""),
                 numbers.unit(result.get("validation_rmse")),
-                numbers.unit(result["one_step"]["rmse"]),
-                numbers.unit(result["one_step"]["mae"]),
-                numbers.unit(result["multi_step"]["rmse"]),
+                score(result["one_step"], "rmse"),
+                score(result["one_step"], "mae"),
+                score(result["multi_step"], "rmse"),
                 numbers.fixed(backtest.get("mase")),
             ]
         )
@@ -293,6 +298,15 @@ def render_report(
         f"<li>{_label(name)}: {escape(reason)}</li>"
         for name, reason in metrics.get("skipped", {}).items()
     )
+    overflowed = [
+        name for name, result in metrics["models"].items() if result["one_step"]["rmse"] is None
+    ]
+    if overflowed:
+        skipped += "".join(
+            f"<li>{_label(name)}: its one-step forecasts are not finite (they overflowed), so "
+            "they have no scores.</li>"
+            for name in overflowed
+        )
     evaluation = metrics["evaluation"]
     training = metrics["training"]
     steps = metrics["forecast"]["steps"]

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from lstmkit.forecast.seasons import infer_season
 
@@ -139,17 +138,12 @@ def calibrate(forecaster: Any, steps: int) -> Calibration:
             f"{rows} to forecast from after the {_minimum_rows(forecaster)} a fit needs"
         )
     model = _settled(forecaster)
-    data = frame.copy()
-    if isinstance(data.index, pd.DatetimeIndex):
-        data = data.rename_axis("__time__").reset_index()
-        model.set_params(date_column="__time__")
-    else:
-        data = data.reset_index(drop=True)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(data.iloc[: n - rows])
+        # The Series as the forecaster read it: no second reading of dates or numbers.
+        model.fit(series.rows(0, n - rows))
     log = _log_space(forecaster)
     targets = frame[series.target].to_numpy(dtype=np.float64)
     actual = np.log(targets) if log else targets

@@ -149,13 +149,7 @@ def tune(
     if horizon is None:
         horizon = max(season, 8) if season else 1
     frame = series.frame
-    if isinstance(frame.index, pd.DatetimeIndex):
-        table = frame.rename_axis("__time__").reset_index()
-        columns = {"date_column": "__time__"}
-    else:
-        table = frame.reset_index(drop=True)
-        columns = {}
-    n = len(table)
+    n = len(frame)
     rows = calibration_rows(n, horizon, 3 * (season or 4) + horizon + 2)
     if rows < 2:
         raise ValueError(
@@ -169,7 +163,6 @@ def tune(
         "horizon": horizon,
         "n_models": 1,
         "seed": seed,
-        **columns,
     }
 
     def objective(trial: Any) -> float:
@@ -179,7 +172,7 @@ def tune(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                forecaster.fit(table.iloc[: n - rows], callbacks=[pruning])
+                forecaster.fit(series.rows(0, n - rows), callbacks=[pruning])
             except ValueError as error:  # too few rows for this look-back
                 raise optuna.TrialPruned(str(error)) from None
         errors = []
