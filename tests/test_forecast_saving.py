@@ -533,3 +533,24 @@ def test_import_lstmkit_stays_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_file_of_format_version_1_still_loads(tmp_path):
+    """Files written before the defaults were resolved from the data hold the params without
+    season, calendar, n_models and learning_rate, and no resolved values: they load as the
+    single network on the given look-back, horizon and log they were."""
+    forecaster = _small(n_models=1, calendar=None, log=False, horizon=2)
+    forecaster.fit(load_dataset("airline").iloc[:60])
+    forecaster.save(tmp_path / "new.lstmkit")
+
+    def version_1(document):
+        for name in ("season", "calendar", "n_models", "learning_rate"):
+            del document["params"][name]
+        document["params"].update(look_back=4, horizon=2, log=False, batch_size=16)
+        del document["fitted"]["resolved"]
+
+    data = _with_document((tmp_path / "new.lstmkit").read_bytes(), version_1)
+    loaded = _load(tmp_path, data)
+    assert (loaded.look_back_, loaded.horizon_, loaded.log_, loaded.n_models) == (4, 2, False, 1)
+    assert loaded.calendar_ is None
+    np.testing.assert_array_equal(loaded.predict(steps=2), forecaster.predict(steps=2))
