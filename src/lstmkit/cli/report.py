@@ -46,6 +46,7 @@ img { max-width: 100%; height: auto; }
   body { margin: 0.75rem auto; padding: 0 0.6rem; font-size: 15px; }
   th, td { padding: 0.2rem 0.35rem; font-size: 0.85rem; }
   th { white-space: normal; vertical-align: bottom; }
+  .wide-only { display: none; }
   h1 { font-size: 1.25rem; }
 }
 """
@@ -95,18 +96,24 @@ def _table(
     rows: list[list[str]],
     classes: list[str] | None = None,
     text_columns: tuple[int, ...] = (),
+    wide_only: tuple[int, ...] = (),
 ) -> str:
     """A table of ``rows`` (cells already HTML) in a box that scrolls sideways on a narrow
-    screen; no header row when ``header`` is empty."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    screen; no header row when ``header`` is empty. ``wide_only``: columns left out on a
+    phone's width."""
+
+    def attributes(index: int) -> str:
+        names = [
+            n for n, cols in (("text", text_columns), ("wide-only", wide_only)) if index in cols
+        ]
+        return f' class="{" ".join(names)}"' if names else ""
+
+    head = "".join(f"<th{attributes(i)}>{escape(h)}</th>" for i, h in enumerate(header))
     head = f"<thead><tr>{head}</tr></thead>" if header else ""
     body = []
     for position, row in enumerate(rows):
         css = f' class="{classes[position]}"' if classes and classes[position] else ""
-        cells = "".join(
-            f'<td class="text">{cell}</td>' if index in text_columns else f"<td>{cell}</td>"
-            for index, cell in enumerate(row)
-        )
+        cells = "".join(f"<td{attributes(i)}>{cell}</td>" for i, cell in enumerate(row))
         body.append(f"<tr{css}>{cells}</tr>")
     wide = ' class="wide"' if text_columns else ""
     return f'<div class="scroll"><table{wide}>{head}<tbody>{"".join(body)}</tbody></table></div>'
@@ -322,10 +329,11 @@ def render_report(
         f"with {' and '.join(f'{level:g} %' for level in levels)} prediction intervals. "
         f"Why: {escape(chosen['why'])}.</p>",
         _image(images["forecast"], f"{target}: data, forecast and prediction intervals"),
-        _table(header, forecast_rows),
+        _table(header, forecast_rows, wide_only=(len(header) - 1,) if spread else ()),
         "<p class='note'>Intervals: conformal, calibrated per step ahead on forecasts from the "
         "end of the training part (see the coverage below, measured on the held-out part). "
-        "Grey lines: the LSTM ensemble's members, whose median is the LSTM forecast.</p>",
+        "Grey lines: the LSTM ensemble's members, whose median is the LSTM forecast (their "
+        "range is a column of the table on a wider screen).</p>",
         "<h2>How every model did on the held-out part</h2>",
         f"<p>{data['test']['rows']} held-out rows, {escape(data['test']['first'])} … "
         f"{escape(data['test']['last'])}. Validation RMSE: on the end of the training part "
