@@ -1,0 +1,32 @@
+"""``keras.models``: ``Sequential``, ``Model``, ``load_model``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from lstmkit.keras._models import Model, Sequential
+from lstmkit.keras._support import module_getattr
+from lstmkit.saving import load_model as _load_model
+
+__all__ = ["Model", "Sequential", "load_model"]
+
+
+def load_model(
+    filepath: str | os.PathLike[str],
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """Keras's ``load_model``: a ``.keras``/``.h5``/``.hdf5`` file Keras (or lstmkit) wrote, or an
+    lstmkit model file. The model comes back as this namespace's ``Sequential``/``Model``, so
+    the Keras 1/2 methods work on it too."""
+    model = _load_model(filepath, custom_objects=custom_objects)
+    if isinstance(model, Model.__mro__[2]):  # lstmkit's functional Model
+        model.__class__ = Model
+    else:
+        model.__class__ = Sequential
+    return model
+
+
+__getattr__ = module_getattr("keras.models")
