@@ -74,7 +74,13 @@ from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
 from lstmkit.models.sequential import Sequential
 
-__all__ = ["LAYER_CLASSES", "MAX_BYTES", "KerasImportError", "load_keras_model"]
+__all__ = [
+    "LAYER_CLASSES",
+    "MAX_BYTES",
+    "KerasImportError",
+    "load_keras_model",
+    "load_keras_weights",
+]
 
 #: The Keras layer classes this module imports, by Keras class name. Nothing else is made.
 LAYER_CLASSES: dict[str, type[Layer]] = {
@@ -623,12 +629,14 @@ def _weight_name_matches(param_key: str, weight_name: str) -> bool:
     return True
 
 
-def _legacy_datasets(h5: Any, layers: list[tuple[Layer, str, str]]) -> list[list[Any]]:
+def _legacy_datasets(
+    h5: Any, layers: list[tuple[Layer, str, str]], root_is_file: bool = False
+) -> list[list[Any]]:
     """Each layer's datasets in a legacy ``.h5`` file, found through ``layer_names`` and each
     layer group's ``weight_names``; every layer with weights in the file is accounted for."""
     import h5py
 
-    root = _hard_child(h5, "model_weights", "the file")
+    root = h5 if root_is_file else _hard_child(h5, "model_weights", "the file")
     if root is None:
         raise _RefusedError("the file has a model_config but no model_weights group")
     layer_names = [_text(n) for n in root.attrs.get("layer_names", [])]
@@ -1062,3 +1070,49 @@ def load_keras_model(
         ) from None
     _compile(model, compile_config, path)
     return model
+
+
+def load_keras_weights(model: Sequential, path: str | os.PathLike[str]) -> None:
+    """Set ``model``'s weights from a Keras weights file: Keras 3's ``.weights.h5``
+    (``layers/<key>/vars``), Keras 2's ``save_weights`` HDF5 (layer groups at the root), or a
+    whole legacy ``.h5`` model file. Layers are matched in order and every array is checked as
+    :func:`load_keras_model` checks them; nothing changes unless all fit."""
+    import h5py
+
+    path = os.fspath(path)
+    if _kind(path) != "h5":
+        raise KerasImportError(f"cannot read weights from {path!r}: it is not an HDF5 file")
+    layers = [(layer, type(layer).__name__, layer.name) for layer in model.layers]
+    try:
+        with h5py.File(path, "r") as h5:
+            if "layers" in h5:
+                found = _keras3_datasets(h5, layers)
+            else:
+                # Keras matches a legacy file's layers to the model's by order, not by name.
+                root_is_file = "model_weights" not in h5
+                root = h5 if root_is_file else h5["model_weights"]
+                names = [
+                    name
+                    for name in (_text(n) for n in root.attrs.get("layer_names", []))
+                    if name in root and len(root[name].attrs.get("weight_names", []))
+                ]
+                with_weights = [entry for entry in layers if entry[0].weights]
+                if len(names) != len(with_weights):
+                    raise _RefusedError(
+                        f"the file holds weights for {len(names)} layers; the model has "
+                        f"{len(with_weights)} layers with weights"
+                    )
+                layers = [
+                    (layer, kind, names.pop(0) if layer.weights else name)
+                    for layer, kind, name in layers
+                ]
+                found = _legacy_datasets(h5, layers, root_is_file=root_is_file)
+            arrays = _read_arrays(layers, found)
+    except _RefusedError as error:
+        raise KerasImportError(f"cannot read weights from {path!r}: {error}") from None
+    except (OSError, KeyError, RuntimeError, UnicodeDecodeError) as error:
+        raise KerasImportError(
+            f"cannot read weights from {path!r}: the file is corrupted or not written by Keras "
+            f"({type(error).__name__}: {_short(str(error), 200)})"
+        ) from None
+    model.set_weights(arrays)
