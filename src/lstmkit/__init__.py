@@ -22,6 +22,7 @@ from lstmkit import (
     optimizers,
     utils,
 )
+from lstmkit._version import __version__
 from lstmkit.callbacks import Callback, History
 from lstmkit.layers import (
     GRU,
@@ -44,8 +45,6 @@ from lstmkit.layers import (
 from lstmkit.models import Model, Sequential
 from lstmkit.optimizers import SGD, Adadelta, Adagrad, Adam, RMSprop
 from lstmkit.utils import set_random_seed, to_categorical
-
-__version__ = "0.1.0"
 
 __all__ = [
     "GRU",

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit import activations
+from lstmkit import activations, utils
 
 __all__ = [
     "abs", "all", "any", "argmax", "argmin", "binary_crossentropy", "cast",
@@ -73,9 +73,7 @@ def floatx() -> str:
 
 def clear_session() -> None:
     """Restart automatic layer names, as ``keras.backend.clear_session`` does."""
-    from lstmkit.utils import clear_session as clear
-
-    clear()
+    utils.clear_session()
 
 
 # -- conversion ---------------------------------------------------------------------------------
@@ -505,7 +503,23 @@ def categorical_crossentropy(
 def sparse_categorical_crossentropy(
     target: Any, output: Any, from_logits: bool = False
 ) -> torch.Tensor:
-    """Categorical cross-entropy against integer labels ``target``."""
-    from lstmkit.losses import sparse_categorical_crossentropy as sparse_ce
-
-    return sparse_ce(target, _t(output), from_logits=from_logits)
+    """Categorical cross-entropy against integer labels ``target``: ``target`` has ``output``'s
+    shape without its last axis, or with a last axis of 1; ``output`` is normalised and clipped
+    as Keras does. Returns one value per label. (``lstmkit.losses`` uses this one.)"""
+    y_pred = _t(output)
+    labels = torch.as_tensor(target)
+    if labels.dim() == y_pred.dim() and labels.dim() > 0 and labels.shape[-1] == 1:
+        labels = labels.squeeze(-1)
+    if y_pred.dim() < 1 or tuple(labels.shape) != tuple(y_pred.shape[:-1]):
+        raise ValueError(
+            "sparse_categorical_crossentropy needs integer labels shaped like y_pred without its "
+            f"last axis (or with a last axis of 1); got y_true.shape={tuple(labels.shape)} and "
+            f"y_pred.shape={tuple(y_pred.shape)}"
+        )
+    if from_logits:
+        log_p = torch.log_softmax(y_pred, dim=-1)
+    else:
+        eps = epsilon()
+        p = y_pred / torch.sum(y_pred, dim=-1, keepdim=True)
+        log_p = torch.log(torch.clamp(p, eps, 1.0 - eps))
+    return -torch.gather(log_p, -1, labels.long().unsqueeze(-1)).squeeze(-1)

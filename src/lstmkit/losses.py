@@ -246,22 +246,7 @@ def sparse_categorical_crossentropy(
     without its last axis, or with a last axis of 1. Normalised and clipped as Keras does."""
     if not isinstance(y_pred, torch.Tensor):
         y_pred = torch.as_tensor(y_pred, dtype=torch.float32)
-    labels = torch.as_tensor(y_true)
-    if labels.dim() == y_pred.dim() and labels.dim() > 0 and labels.shape[-1] == 1:
-        labels = labels.squeeze(-1)
-    if y_pred.dim() < 1 or tuple(labels.shape) != tuple(y_pred.shape[:-1]):
-        raise ValueError(
-            "sparse_categorical_crossentropy needs integer labels shaped like y_pred without its "
-            f"last axis (or with a last axis of 1); got y_true.shape={tuple(labels.shape)} and "
-            f"y_pred.shape={tuple(y_pred.shape)}"
-        )
-    if from_logits:
-        log_p = torch.log_softmax(y_pred, dim=-1)
-    else:
-        eps = backend.epsilon()
-        p = y_pred / torch.sum(y_pred, dim=-1, keepdim=True)
-        log_p = torch.log(torch.clamp(p, eps, 1.0 - eps))
-    return -torch.gather(log_p, -1, labels.long().unsqueeze(-1)).squeeze(-1)
+    return backend.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
 
 
 def kl_divergence(y_true: Any, y_pred: Any) -> torch.Tensor:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["clear_session", "set_random_seed", "to_categorical"]
+__all__ = ["clear_session", "set_random_seed", "to_categorical", "unique_name"]
+
+# Keras's automatic layer and model names count per prefix for the whole session.
+_name_counts: defaultdict[str, int] = defaultdict(int)
 
 
 def set_random_seed(seed: int) -> None:
@@ -22,11 +26,16 @@ def set_random_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def unique_name(prefix: str) -> str:
+    """Keras's automatic names: ``lstm``, ``lstm_1``, ``lstm_2``, ... per prefix."""
+    count = _name_counts[prefix]
+    _name_counts[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
 def clear_session() -> None:
     """Restart automatic layer and model names (``lstm``, ``lstm_1``, ...) from the beginning."""
-    from lstmkit.layers.base import clear_names
-
-    clear_names()
+    _name_counts.clear()
 
 
 def make_generator(seed: int | None) -> torch.Generator | None:

@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
+from lstmkit._registry import register_class
 from lstmkit.data.scores import mae, mape, r2, rmse
 
 __all__ = ["BaseForecaster", "Series", "future_index", "prepare_series"]
 
 
+@register_class
 @dataclass(frozen=True)
 class Series:
     """A series ready to forecast: ``frame`` holds only the numeric columns used (features

@@ -21,10 +21,12 @@ import torch
 from sklearn.base import TransformerMixin, clone
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from lstmkit._registry import register_class
 from lstmkit.data import SeriesScaler, make_windows
 from lstmkit.forecast.base import BaseForecaster, Series
 from lstmkit.layers import LSTM, Dense, Dropout
 from lstmkit.models import Sequential
+from lstmkit.saving.forecaster_file import save_forecaster
 from lstmkit.training.callbacks import History
 
 __all__ = ["Forecaster"]
@@ -38,6 +40,7 @@ def _positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+@register_class
 class Forecaster(BaseForecaster):
     """An LSTM forecaster with the scikit-learn estimator contract.
 
@@ -120,8 +123,6 @@ class Forecaster(BaseForecaster):
         Read it back with :func:`lstmkit.forecast.load_forecaster`. Only ``scaler='minmax'``,
         ``'standard'`` or ``None`` and optimizers and losses given by name can be saved
         (ValueError otherwise); an unfitted forecaster raises RuntimeError."""
-        from lstmkit.saving.forecaster_file import save_forecaster
-
         save_forecaster(self, path, overwrite=overwrite)
 
     # -- the transforms between original units and the model's space ---------------------------

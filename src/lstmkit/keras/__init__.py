@@ -16,7 +16,7 @@ symbol and the script's line. Keras 1/2 spellings of arguments (``nb_epoch``, ``
 Importing this package changes nothing outside it: no ``sys.modules`` aliases, no import hook.
 """
 
-from lstmkit import __version__ as _lstmkit_version
+from lstmkit._version import __version__ as _lstmkit_version
 from lstmkit.keras import (
     activations,
     backend,

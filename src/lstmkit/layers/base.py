@@ -14,7 +14,6 @@ import math
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -23,12 +22,11 @@ import numpy as np
 import torch
 
 from lstmkit import initializers
+from lstmkit.layers.shapes import Shape, format_shape
+from lstmkit.layers.symbolic import is_symbolic, symbolic_call
+from lstmkit.utils import unique_name
 
-__all__ = ["Layer", "Shape", "clear_names", "deferred_weights", "format_shape"]
-
-Shape = tuple[int | None, ...]
-
-_name_counts: defaultdict[str, int] = defaultdict(int)
+__all__ = ["Layer", "Shape", "deferred_weights", "format_shape"]
 
 
 class _Deferred(threading.local):
@@ -50,31 +48,10 @@ def deferred_weights() -> Iterator[None]:
         _deferred.active = previous
 
 
-def unique_name(prefix: str) -> str:
-    """Keras's automatic names: ``lstm``, ``lstm_1``, ``lstm_2``, ... per prefix."""
-    count = _name_counts[prefix]
-    _name_counts[prefix] += 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def clear_names() -> None:
-    """Restart automatic naming (``lstm``, ``dense``, ...) from the beginning."""
-    _name_counts.clear()
-
-
 def snake_case(name: str) -> str:
     """Keras's conversion: ``LSTM`` → ``lstm``, ``InputLayer`` → ``input_layer``."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def format_shape(shape: Shape) -> str:
-    return (
-        "("
-        + ", ".join("None" if d is None else str(d) for d in shape)
-        + ("," if len(shape) == 1 else "")
-        + ")"
-    )
 
 
 class Layer(ABC):
@@ -261,8 +238,6 @@ class Layer(ABC):
     def __call__(self, inputs: Any, training: bool = False, **kwargs: Any) -> Any:
         """Run the layer eagerly: NumPy in, NumPy out; a torch tensor in gives a tensor out.
         On a symbolic tensor (from ``Input``) it records the call in a graph for ``Model``."""
-        from lstmkit.models.graph import is_symbolic, symbolic_call
-
         if is_symbolic(inputs) or is_symbolic(kwargs.get("initial_state")):
             return symbolic_call(self, inputs, **kwargs)
         as_numpy = not isinstance(inputs, torch.Tensor)

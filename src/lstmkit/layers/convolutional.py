@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from lstmkit import activations, initializers
 from lstmkit.layers.base import Layer, Shape, format_shape
 from lstmkit.layers.core import check_positive_int
+from lstmkit.layers.registry import register_layer
 
 __all__ = ["Conv1D", "MaxPooling1D", "conv_output_length"]
 
@@ -56,6 +57,7 @@ def _check_input(layer: str, input_shape: Shape) -> None:
         )
 
 
+@register_layer
 class Conv1D(Layer):
     """1-D convolution over time: ``out[b, t, f] = activation(bias[f] + Σ_k Σ_c
     x[b, t·strides + k·dilation_rate, c] · kernel[k, c, f])`` (after padding).
@@ -148,6 +150,7 @@ class Conv1D(Layer):
         }
 
 
+@register_layer
 class MaxPooling1D(Layer):
     """The maximum over windows of ``pool_size`` timesteps, every ``strides`` steps (default
     ``pool_size``), per channel. ``'same'`` padding never lets a padded position win.

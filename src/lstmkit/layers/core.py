@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from lstmkit import activations, initializers
-from lstmkit.layers.base import Layer, Shape, format_shape, unique_name
-from lstmkit.utils import dropout_mask, make_generator
+from lstmkit.layers.base import Layer, Shape, format_shape
+from lstmkit.layers.registry import register_layer
+from lstmkit.layers.symbolic import KerasTensor
+from lstmkit.utils import dropout_mask, make_generator, unique_name
 
 __all__ = ["Activation", "Dense", "Dropout", "Input", "InputLayer", "KerasTensor"]
 
@@ -22,23 +23,7 @@ def check_positive_int(layer: str, argument: str, value: Any) -> int:
     return value
 
 
-@dataclass(frozen=True, eq=False)
-class KerasTensor:
-    """A symbolic tensor: made by :func:`Input`, or by calling a layer on symbolic tensors.
-    ``shape`` includes the batch dimension (``None`` when not fixed); ``node`` is the layer call
-    that made it (``None`` for an input). A :class:`~lstmkit.models.Sequential` starts from an
-    input; a :class:`~lstmkit.models.Model` is the graph between inputs and outputs."""
-
-    shape: Shape
-    name: str
-    node: Any = None
-    index: int = 0
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-
+@register_layer
 class InputLayer(Layer):
     """Declares the input shape of a model: ``InputLayer(shape=(timesteps, features))``.
 
@@ -89,6 +74,7 @@ def Input(  # noqa: N802 - Keras's spelling
     return InputLayer(shape, batch_size, batch_shape=batch_shape, name=name, dtype=dtype).output
 
 
+@register_layer
 class Dense(Layer):
     """Fully connected layer: ``activation(inputs @ kernel + bias)`` on the last axis.
 
@@ -151,6 +137,7 @@ class Dense(Layer):
         }
 
 
+@register_layer
 class Dropout(Layer):
     """Sets a fraction ``rate`` of inputs to 0 during training and scales the rest by
     ``1 / (1 - rate)``; the identity at inference. ``noise_shape`` broadcasts one mask over the
@@ -190,6 +177,7 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate, "noise_shape": noise, "seed": self.seed}
 
 
+@register_layer
 class Activation(Layer):
     """Applies an activation function element-wise: ``Activation('softmax')``. Shapes unchanged."""
 

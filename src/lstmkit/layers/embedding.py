@@ -10,10 +10,12 @@ import torch.nn.functional as F
 from lstmkit import initializers
 from lstmkit.layers.base import Layer, Shape, format_shape
 from lstmkit.layers.core import check_positive_int
+from lstmkit.layers.registry import register_layer
 
 __all__ = ["Embedding"]
 
 
+@register_layer
 class Embedding(Layer):
     """Looks up row ``i`` of ``embeddings`` for every token ``i`` in ``[0, input_dim)``.
 

@@ -7,10 +7,12 @@ from typing import Any
 import torch
 
 from lstmkit.layers.base import Layer, Shape, format_shape
+from lstmkit.layers.registry import register_layer
 
 __all__ = ["Masking"]
 
 
+@register_layer
 class Masking(Layer):
     """Masks every timestep whose features all equal ``mask_value``, as Keras.
 

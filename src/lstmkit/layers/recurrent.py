@@ -16,6 +16,7 @@ import torch
 from lstmkit import activations, initializers
 from lstmkit.layers.base import Layer, Shape, format_shape
 from lstmkit.layers.core import check_positive_int
+from lstmkit.layers.registry import register_layer
 from lstmkit.ops import recurrent as ops
 from lstmkit.utils import dropout_mask, make_generator
 
@@ -251,6 +252,7 @@ class Recurrent(Layer):
         }
 
 
+@register_layer
 class LSTM(Recurrent):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997), faithful to Keras.
 
@@ -371,6 +373,7 @@ class LSTM(Recurrent):
         }
 
 
+@register_layer
 class GRU(Recurrent):
     """Gated recurrent unit (Cho et al., 2014), faithful to Keras 3.
 
@@ -459,6 +462,7 @@ class GRU(Recurrent):
         }
 
 
+@register_layer
 class SimpleRNN(Recurrent):
     """Fully connected recurrent layer: ``h_t = activation(x_t @ kernel + h_{t-1} @
     recurrent_kernel + bias)``.

@@ -1,44 +1,30 @@
 """The layer classes a saved config may name, and the conversion between layers and configs.
 
-Only the classes listed here (and classes the caller passes in ``custom_objects``) can be made
-from a config: a name in a file never reaches ``getattr`` on a module or an import.
+Only the classes registered here by lstmkit's own layer modules (and classes the caller passes in
+``custom_objects``) can be made from a config: a name in a file never reaches ``getattr`` on a
+module or an import. The layer modules register themselves (this module imports none of them),
+so a wrapper can deserialize its inner layer without an import cycle.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from lstmkit.layers.base import Layer
-from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
-from lstmkit.layers.core import Activation, Dense, Dropout, InputLayer
-from lstmkit.layers.embedding import Embedding
-from lstmkit.layers.masking import Masking
-from lstmkit.layers.recurrent import GRU, LSTM, SimpleRNN
-from lstmkit.layers.reshaping import Flatten, RepeatVector
-from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
 
-__all__ = ["LAYER_CLASSES", "deserialize", "serialize"]
+__all__ = ["LAYER_CLASSES", "deserialize", "register_layer", "serialize"]
 
-LAYER_CLASSES: dict[str, type[Layer]] = {
-    cls.__name__: cls
-    for cls in (
-        Activation,
-        Bidirectional,
-        Conv1D,
-        Dense,
-        Dropout,
-        Embedding,
-        Flatten,
-        GRU,
-        InputLayer,
-        LSTM,
-        Masking,
-        MaxPooling1D,
-        RepeatVector,
-        SimpleRNN,
-        TimeDistributed,
-    )
-}
+# Filled by @register_layer in each layer module; lstmkit.layers imports them all, so the table
+# is complete before any config is read.
+LAYER_CLASSES: dict[str, type[Layer]] = {}
+
+L = TypeVar("L", bound=type[Layer])
+
+
+def register_layer(cls: L) -> L:
+    """Class decorator: let configs name ``cls`` by its class name."""
+    LAYER_CLASSES[cls.__name__] = cls
+    return cls
 
 
 def serialize(layer: Layer) -> dict[str, Any]:

@@ -9,10 +9,12 @@ import torch
 
 from lstmkit.layers.base import Layer, Shape, format_shape
 from lstmkit.layers.core import check_positive_int
+from lstmkit.layers.registry import register_layer
 
 __all__ = ["Flatten", "RepeatVector"]
 
 
+@register_layer
 class RepeatVector(Layer):
     """Repeats a vector ``n`` times along a new time axis, the bridge from an encoder's last
     state to a decoder that reads one copy per output step.
@@ -43,6 +45,7 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
+@register_layer
 class Flatten(Layer):
     """Flattens every dimension but the batch: ``(batch, d1, d2, ...)`` → ``(batch, d1*d2*...)``.
     A 2-D input gains nothing; a 1-D input becomes ``(batch, 1)`` as in Keras. No weights."""

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from lstmkit.layers.base import Layer, Shape, format_shape
+from lstmkit.layers.registry import deserialize, register_layer
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -23,8 +24,6 @@ def _layer_from_config(layer: Any) -> Layer:
     if isinstance(layer, Layer):
         return layer
     if isinstance(layer, dict) and {"class_name", "config"} <= set(layer):
-        from lstmkit.layers.registry import deserialize
-
         return deserialize({"class_name": layer["class_name"], "config": layer["config"]})
     raise TypeError(f"expected a layer (e.g. LSTM(10)); got {type(layer).__name__}")
 
@@ -33,6 +32,7 @@ def _serialize(layer: Layer) -> dict[str, Any]:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
+@register_layer
 class Bidirectional(Layer):
     """Runs a recurrent layer forwards and a copy of it backwards over the same sequence and
     merges the two outputs.
@@ -205,6 +205,7 @@ class Bidirectional(Layer):
         }
 
 
+@register_layer
 class TimeDistributed(Layer):
     """Applies a layer to every timestep independently (the same weights at every step):
     ``TimeDistributed(Dense(1))`` turns ``(B, T, u)`` into ``(B, T, 1)``.

@@ -12,10 +12,13 @@ from typing import Any
 
 import torch
 
-from lstmkit.layers.base import Layer, Shape, unique_name
-from lstmkit.layers.core import KerasTensor
-from lstmkit.models.graph import Node, order_nodes
+from lstmkit._registry import register_class
+from lstmkit.layers.base import Layer, Shape
+from lstmkit.layers.core import Input
+from lstmkit.layers.registry import deserialize
+from lstmkit.layers.symbolic import KerasTensor, Node, order_nodes
 from lstmkit.models.sequential import Sequential
+from lstmkit.utils import unique_name
 
 __all__ = ["Model"]
 
@@ -30,6 +33,7 @@ def _tensor_list(value: Any, argument: str) -> list[KerasTensor]:
     return items
 
 
+@register_class
 class Model(Sequential):
     """A model from its input and output tensors:
 
@@ -210,9 +214,6 @@ class Model(Sequential):
     ) -> Model:
         """The model :meth:`get_config` describes: its inputs made again, its layers made from
         their configs (lstmkit's table or ``custom_objects``) and called in the recorded order."""
-        from lstmkit.layers.core import Input
-        from lstmkit.layers.registry import deserialize
-
         keys = {"name", "inputs", "layers", "calls", "outputs", "several_inputs", "several_outputs"}
         if not isinstance(config, dict) or set(config) != keys:
             raise ValueError(f"a Model config needs exactly the keys {sorted(keys)}")

@@ -10,14 +10,19 @@ import torch
 
 from lstmkit import losses, optimizers
 from lstmkit import metrics as metrics_module
-from lstmkit.layers.base import Layer, Shape, format_shape, unique_name
+from lstmkit._registry import register_class
+from lstmkit.layers.base import Layer, Shape, format_shape
 from lstmkit.layers.core import InputLayer, KerasTensor
+from lstmkit.layers.registry import deserialize
+from lstmkit.saving import model_file
 from lstmkit.training.callbacks import Callback, History
 from lstmkit.training.loop import Trainer
+from lstmkit.utils import unique_name
 
 __all__ = ["Sequential"]
 
 
+@register_class
 class Sequential:
     """A linear stack of layers: ``Sequential([LSTM(10, input_shape=(1, 1)), Dense(1)])``.
 
@@ -44,6 +49,13 @@ class Sequential:
             self.add(layer)
 
     # -- defining -------------------------------------------------------------------------------
+
+    @property
+    def plain_stack(self) -> bool:
+        """Whether this is exactly a ``Sequential`` (not a functional ``Model`` or a subclass,
+        which may change the forward pass): only a plain stack may train through the native
+        whole-step path (:func:`lstmkit.training.native_step.plan` reads this)."""
+        return type(self) is Sequential
 
     def add(self, layer: Layer | KerasTensor) -> None:
         """Append a layer. An ``Input``/``InputLayer`` is only accepted first and sets the input
@@ -394,7 +406,6 @@ class Sequential:
     ) -> Sequential:
         """The model :meth:`get_config` describes, built (with fresh weights) when its input
         shape is known. Layer classes come from lstmkit's table or ``custom_objects``."""
-        from lstmkit.layers.registry import deserialize
 
         if not isinstance(config, dict) or not {"name", "layers"} <= set(config):
             raise ValueError("a Sequential config needs 'name' and 'layers'")
@@ -425,23 +436,19 @@ class Sequential:
         compile configuration, optimizer state and training stream. Read it back with
         :func:`lstmkit.models.load_model`. ``.h5``/``.keras`` names are refused with a
         message: use e.g. ``model.lstmkit``."""
-        from lstmkit.saving.model_file import save_model
-
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        model_file.save_model(
+            self, filepath, overwrite=overwrite, include_optimizer=include_optimizer
+        )
 
     def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
         """Write only the weights to a safetensors file, atomically
         (``model.weights.safetensors``)."""
-        from lstmkit.saving.model_file import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
+        model_file.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: str | os.PathLike[str]) -> None:
         """Set the weights from a :meth:`save_weights` or :meth:`save` file (matched by layer
         position and weight name; all shapes must match)."""
-        from lstmkit.saving.model_file import load_weights
-
-        load_weights(self, filepath)
+        model_file.load_weights(self, filepath)
 
     @property
     def epochs_done(self) -> int:

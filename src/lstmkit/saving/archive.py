@@ -24,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from lstmkit._version import __version__
 from lstmkit.saving.files import atomic_write
 
 __all__ = [
@@ -106,8 +107,6 @@ def _zip_member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def archive_header(format: str, version: int) -> tuple[str, bytes]:
     """The ``lstmkit.json`` member naming an archive's format and version."""
-    from lstmkit import __version__
-
     return (
         "lstmkit.json",
         dump_json({"format": format, "format_version": version, "lstmkit_version": __version__}),

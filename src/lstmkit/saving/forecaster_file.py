@@ -43,6 +43,7 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from lstmkit._registry import registered_class
 from lstmkit.data.scaling import SeriesScaler
 from lstmkit.saving.archive import (
     DEFAULT_MAX_BYTES,
@@ -66,6 +67,7 @@ from lstmkit.saving.model_file import (
     model_from_members,
     model_members,
 )
+from lstmkit.training.callbacks import History
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_forecaster", "save_forecaster"]
 
@@ -289,9 +291,7 @@ def save_forecaster(
     Raises RuntimeError when it is not fitted, ValueError when a parameter is not JSON data
     (a scaler object, an optimizer object, a loss function) or for ``.h5``/``.keras`` names.
     """
-    from lstmkit.forecast.lstm import Forecaster
-
-    if type(forecaster) is not Forecaster:
+    if type(forecaster) is not registered_class("Forecaster"):
         raise ValueError(
             f"save_forecaster saves an lstmkit.forecast.Forecaster; got {type(forecaster).__name__}"
         )
@@ -525,13 +525,11 @@ def _expected_tensors(document: dict[str, Any]) -> dict[str, tuple[torch.dtype, 
 
 def _check_model(model: Any, document: dict[str, Any], path: str) -> None:
     """The network must be the one fit() builds for these parameters and series."""
-    from lstmkit.models.sequential import Sequential
-
     params, series = document["params"], document["series"]
     inputs = (params["look_back"], len(series["columns"]))
     outputs = params["horizon"] * len(series["target"])
     expect(
-        type(model) is Sequential
+        type(model) is registered_class("Sequential")
         and tuple(model.input_shape[1:]) == inputs
         and tuple(model.output_shape[1:]) == (outputs,),
         path,
@@ -590,8 +588,6 @@ def _fitted_scaler(
 
 
 def _history(document: dict[str, Any]) -> Any:
-    from lstmkit.training.callbacks import History
-
     saved = document["history"]
     history = History()
     if saved is not None:
@@ -613,9 +609,7 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
     Raises :class:`ModelFileError` for a file that is not a valid forecaster file (a model file
     included: it names :func:`lstmkit.models.load_model`), with the reason.
     """
-    from lstmkit.forecast.base import Series
-    from lstmkit.forecast.lstm import Forecaster
-
+    Forecaster, Series = registered_class("Forecaster"), registered_class("Series")
     path = os.fspath(path)
     data = read_file(path, max_bytes)
     members = open_archive(path, data, format=FORMAT, required=_MEMBERS, optional=OPTIONAL_MEMBERS)

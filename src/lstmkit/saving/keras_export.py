@@ -130,9 +130,8 @@ def _layer_config(model: Any, layer: Any, input_shape: Any) -> dict[str, Any]:
 
 
 def _model_config(model: Any) -> dict[str, Any]:
-    from lstmkit.models.functional import Model
-
-    if isinstance(model, Model):
+    # A functional Model (lstmkit.models, above this layer) is the one with graph inputs.
+    if hasattr(model, "_input_tensors"):
         raise _refuse(
             model, "lstmkit writes Keras files for Sequential models; this is a functional Model"
         )

@@ -42,6 +42,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit import losses, optimizers
+from lstmkit import metrics as metrics_module
+from lstmkit._registry import registered_class
+from lstmkit.layers.base import deferred_weights
 from lstmkit.saving.archive import (
     DEFAULT_MAX_BYTES,
     ModelFileError,
@@ -168,8 +172,6 @@ def _compile_config(model: Any) -> dict[str, Any] | None:
     trainer = getattr(model, "_trainer", None)
     if trainer is None:
         return None
-    from lstmkit import losses, optimizers
-
     loss = trainer.loss
     if loss is None:
         loss_config: Any = None
@@ -189,14 +191,12 @@ def _compile_config(model: Any) -> dict[str, Any] | None:
 
 
 def _metric_config(metric: Any) -> Any:
-    from lstmkit import metrics
-
     if isinstance(metric, str):
         return metric
     if isinstance(metric, type):
         name = metric.__name__
-        return name if name in metrics._METRICS else {_CUSTOM: name}
-    if isinstance(metric, metrics.Metric):
+        return name if name in metrics_module._METRICS else {_CUSTOM: name}
+    if isinstance(metric, metrics_module.Metric):
         return {_CUSTOM: metric.name}
     return {_CUSTOM: _custom_name(metric)}
 
@@ -295,18 +295,14 @@ def _assign_weights(model: Any, tensors: dict[str, torch.Tensor]) -> None:
 
 
 def _build_model(config: Any, custom_objects: dict[str, Any], path: str) -> Any:
-    from lstmkit.layers.base import deferred_weights
-    from lstmkit.models.functional import Model
-    from lstmkit.models.sequential import Sequential
-
     expect(
         isinstance(config, dict) and set(config) == {"class_name", "config"},
         path,
         "model.json must be {'class_name': ..., 'config': {...}}",
     )
-    classes: dict[str, type] = {"Sequential": Sequential, "Model": Model}
+    classes = {name: registered_class(name) for name in ("Sequential", "Model")}
     custom = custom_objects.get(config["class_name"])
-    if isinstance(custom, type) and issubclass(custom, Sequential):
+    if isinstance(custom, type) and issubclass(custom, classes["Sequential"]):
         cls = custom
     else:
         expect(
@@ -335,8 +331,6 @@ def _build_model(config: Any, custom_objects: dict[str, Any], path: str) -> Any:
 
 
 def _compile(model: Any, config: Any, custom_objects: dict[str, Any], path: str) -> None:
-    from lstmkit import optimizers
-
     expect(
         isinstance(config, dict) and set(config) == {"optimizer", "loss", "metrics"},
         path,

@@ -320,7 +320,8 @@ def plan(
     past that threshold — another size than planned — takes the regular step).
 
     Args:
-        model: the model being trained (a ``Sequential``).
+        model: the model being trained; only one whose ``plain_stack`` is true (exactly a
+            ``Sequential``) can be planned.
         loss: the compiled :class:`lstmkit.losses.Loss`.
         optimizer: the compiled optimizer, already built for ``model.trainable_weights``.
         metrics: the compiled metrics; when there are any, each step's :attr:`prediction`
@@ -331,9 +332,7 @@ def plan(
     Returns:
         A :class:`NativeTrainStep` (``step(x, y) -> loss``), or ``None``.
     """
-    from lstmkit.models.sequential import Sequential
-
-    if not native.available() or type(model) is not Sequential:
+    if not native.available() or not getattr(model, "plain_stack", False):
         return None
     if getattr(model, "_creates_mask", False):
         return None

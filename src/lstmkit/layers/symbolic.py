@@ -1,16 +1,46 @@
-"""The layer graph behind :class:`~lstmkit.models.Model`: calling a layer on symbolic tensors
-records a :class:`Node`; :func:`order_nodes` turns the nodes between a model's inputs and outputs
-into the order they run in, refusing disconnected inputs and cycles."""
+"""Symbolic tensors and the layer graph behind :class:`~lstmkit.models.Model`.
+
+:func:`~lstmkit.layers.Input` makes a :class:`KerasTensor`; calling a layer on one records a
+:class:`Node` (the layer protocol calls :func:`symbolic_call`); :func:`order_nodes` turns the
+nodes between a model's inputs and outputs into the order they run in, refusing disconnected
+inputs and cycles. This module sits below the layer classes: it knows a layer only through the
+few methods of :class:`SymbolicLayer`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from lstmkit.layers.base import Layer, format_shape
-from lstmkit.layers.core import KerasTensor
+from lstmkit.layers.shapes import Shape, format_shape
 
-__all__ = ["Node", "is_symbolic", "order_nodes", "symbolic_call"]
+__all__ = ["KerasTensor", "Node", "SymbolicLayer", "is_symbolic", "order_nodes", "symbolic_call"]
+
+
+class SymbolicLayer(Protocol):
+    """What the graph needs of a layer (every :class:`~lstmkit.layers.Layer` has it)."""
+
+    name: str
+
+    def build_for(self, input_shape: Shape) -> Shape: ...
+
+    def compute_output_shapes(self, input_shape: Shape) -> list[Shape]: ...
+
+
+@dataclass(frozen=True, eq=False)
+class KerasTensor:
+    """A symbolic tensor: made by :func:`Input`, or by calling a layer on symbolic tensors.
+    ``shape`` includes the batch dimension (``None`` when not fixed); ``node`` is the layer call
+    that made it (``None`` for an input). A :class:`~lstmkit.models.Sequential` starts from an
+    input; a :class:`~lstmkit.models.Model` is the graph between inputs and outputs."""
+
+    shape: Shape
+    name: str
+    node: Any = None
+    index: int = 0
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
 
 
 @dataclass(eq=False)
@@ -18,7 +48,7 @@ class Node:
     """One call of ``layer``: on ``inputs`` (its sequence input) with ``states`` (tensors given as
     ``initial_state``), making ``outputs``."""
 
-    layer: Layer
+    layer: SymbolicLayer
     inputs: KerasTensor
     states: list[KerasTensor]
     outputs: list[KerasTensor] = field(default_factory=list)
@@ -32,7 +62,7 @@ def is_symbolic(value: Any) -> bool:
 
 
 def symbolic_call(
-    layer: Layer, inputs: Any, initial_state: Any = None, **kwargs: Any
+    layer: SymbolicLayer, inputs: Any, initial_state: Any = None, **kwargs: Any
 ) -> KerasTensor | list[KerasTensor]:
     """Build ``layer`` for ``inputs``'s shape and return its symbolic output(s)."""
     if kwargs.get("mask") is not None:
@@ -70,7 +100,7 @@ def symbolic_call(
     return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
 
-def _state_shapes(layer: Layer, inputs: KerasTensor) -> list[tuple[int | None, ...]]:
+def _state_shapes(layer: Any, inputs: KerasTensor) -> list[tuple[int | None, ...]]:
     batch = inputs.shape[0]
     if hasattr(layer, "forward_layer"):  # Bidirectional: forward's states, then backward's
         inner = layer.forward_layer
