@@ -5,6 +5,24 @@ from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, Input, InputLayer, KerasTensor
 from lstmkit.layers.embedding import Embedding
 from lstmkit.layers.masking import Masking
+from lstmkit.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from lstmkit.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
@@ -13,9 +31,13 @@ __all__ = [
     "GRU",
     "LSTM",
     "Activation",
+    "Add",
+    "Average",
     "Bidirectional",
+    "Concatenate",
     "Conv1D",
     "Dense",
+    "Dot",
     "Dropout",
     "Embedding",
     "Flatten",
@@ -25,8 +47,20 @@ __all__ = [
     "Layer",
     "Masking",
     "MaxPooling1D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
     "Recurrent",
     "RepeatVector",
     "SimpleRNN",
+    "Subtract",
     "TimeDistributed",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]

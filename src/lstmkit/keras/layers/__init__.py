@@ -4,6 +4,24 @@ from lstmkit.keras._legacy import KERAS_LAYERS
 from lstmkit.keras._support import module_getattr
 from lstmkit.layers.base import Layer
 from lstmkit.layers.core import Input, KerasTensor
+from lstmkit.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 
 Activation = KERAS_LAYERS["Activation"]
 Bidirectional = KERAS_LAYERS["Bidirectional"]
@@ -28,10 +46,14 @@ __all__ = [
     "GRU",
     "LSTM",
     "Activation",
+    "Add",
+    "Average",
     "Bidirectional",
+    "Concatenate",
     "Conv1D",
     "Convolution1D",
     "Dense",
+    "Dot",
     "Dropout",
     "Embedding",
     "Flatten",
@@ -42,9 +64,21 @@ __all__ = [
     "Masking",
     "MaxPool1D",
     "MaxPooling1D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
     "RepeatVector",
     "SimpleRNN",
+    "Subtract",
     "TimeDistributed",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]
 
 __getattr__ = module_getattr("keras.layers")
