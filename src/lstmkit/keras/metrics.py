@@ -23,6 +23,28 @@ from lstmkit.metrics import (
     sparse_categorical_accuracy,
 )
 
+
+class MeanSquaredError(MeanMetricWrapper):
+    """Keras's ``MeanSquaredError`` metric."""
+
+    def __init__(self, name: str = "mean_squared_error", **kwargs: object) -> None:
+        super().__init__(mean_squared_error, name)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """Keras's ``MeanAbsoluteError`` metric."""
+
+    def __init__(self, name: str = "mean_absolute_error", **kwargs: object) -> None:
+        super().__init__(mean_absolute_error, name)
+
+
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """Keras's ``MeanAbsolutePercentageError`` metric."""
+
+    def __init__(self, name: str = "mean_absolute_percentage_error", **kwargs: object) -> None:
+        super().__init__(mean_absolute_percentage_error, name)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
@@ -34,7 +56,10 @@ __all__ = [
     "BinaryAccuracy",
     "CategoricalAccuracy",
     "Mean",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
     "MeanMetricWrapper",
+    "MeanSquaredError",
     "Metric",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
