@@ -283,3 +283,22 @@ def test_lstmkit_run_command_statuses_and_messages(tmp_path, capsys):
         check=False,
     )
     assert out.returncode == 0 and out.stdout == "args ['--x', '1']\n", out.stderr
+
+
+def test_keras_2_decay_lowers_the_learning_rate_per_update_as_keras_2():
+    # Keras 2: lr_t = lr / (1 + decay * t), t = updates before this one.
+    model = keras.models.Sequential(
+        [keras.layers.Dense(1, input_shape=(2,), kernel_initializer="zeros")]
+    )
+    optimizer = keras.optimizers.SGD(lr=0.1, decay=0.5)
+    model.compile(optimizer, "mse")
+    model.fit(np.ones((1, 2)), np.ones((1, 1)), epochs=3, batch_size=1, verbose=0)
+    w, b = np.zeros(2), 0.0
+    for t in range(3):
+        rate = 0.1 / (1 + 0.5 * t)
+        grad = 2 * (w.sum() + b - 1)
+        w, b = w - rate * grad, b - rate * grad
+    assert np.allclose(model.get_weights()[1], b, atol=1e-6)
+    assert optimizer.learning_rate == pytest.approx(0.1 / (1 + 0.5 * 2))
+    # Without decay it is lstmkit's own optimizer, which the native training step knows.
+    assert type(keras.optimizers.Adam(lr=0.01)).__module__ == "lstmkit.optimizers"

@@ -42,6 +42,12 @@ def _target(value: Any) -> str:
     elif inspect.isclass(value) and value.__module__ == "lstmkit.keras._models":
         origin = value.__mro__[2]
         note = " (Keras 1/2 methods added)"
+    elif inspect.isclass(value) and value.__module__ == "lstmkit.keras.optimizers":
+        origin = value.__mro__[1]
+        note = " (Keras 2 `decay=` added)"
+    elif inspect.isclass(value) and value.__module__.startswith("lstmkit.keras."):
+        origin = value.__mro__[1]
+        note = f" (Keras's `{value.__name__}`)"
     module = getattr(origin, "__module__", None) or type(origin).__module__
     name = getattr(origin, "__qualname__", None) or getattr(origin, "__name__", repr(origin))
     return f"`{module}.{name}`{note}"
