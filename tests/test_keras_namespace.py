@@ -37,6 +37,8 @@ def test_import_lstmkit_touches_neither_sys_modules_aliases_nor_the_meta_path():
         "assert sys.meta_path == before, sys.meta_path\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow', 'tf_keras')]\n"
         "assert not bad, bad\n"
+        "heavy = [m for m in ('pandas', 'sklearn', 'h5py', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
         "print('ok')\n"
     )
     out = subprocess.run(
