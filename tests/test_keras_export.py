@@ -36,6 +36,7 @@ from lstmkit import (  # noqa: E402
     set_random_seed,
 )
 from lstmkit.callbacks import ModelCheckpoint  # noqa: E402
+from lstmkit.layers import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape  # noqa: E402
 from lstmkit.models import load_model  # noqa: E402
 from lstmkit.saving.keras_export import KerasExportError  # noqa: E402
 
@@ -70,6 +71,21 @@ def _models():
                 [LSTM(4, batch_input_shape=(6, 8, 2), stateful=True), Dense(1, "tanh")]
             ),
             X,
+        ),
+        "pooling": (
+            lambda: Sequential(
+                [
+                    Embedding(9, 4, input_length=8),
+                    Dropout(0.2, noise_shape=(None, 1, None)),  # SpatialDropout1D
+                    LSTM(6, return_sequences=True),
+                    Reshape((12, 4)),
+                    GlobalMaxPooling1D(),
+                    Reshape((2, 2)),
+                    GlobalAveragePooling1D(),
+                    Dense(1),
+                ]
+            ),
+            TOKENS,
         ),
         "embedding": (
             lambda: Sequential(

@@ -14,7 +14,7 @@ from typing import Any
 from lstmkit import layers as lk
 from lstmkit.keras._support import not_supported, warn_renamed
 
-__all__ = ["KERAS_LAYERS", "keras_layer_class"]
+__all__ = ["KERAS_LAYERS", "cudnn_layer", "keras_layer_class", "spatial_dropout_1d"]
 
 # Keras 1 argument -> Keras 2/3 argument, for every layer that has the target.
 _RENAMED = {
@@ -144,15 +144,41 @@ _BASES = (
     lk.Dropout,
     lk.Embedding,
     lk.Flatten,
+    lk.GlobalAveragePooling1D,
+    lk.GlobalMaxPooling1D,
     lk.GRU,
     lk.InputLayer,
     lk.LSTM,
     lk.Masking,
     lk.MaxPooling1D,
     lk.RepeatVector,
+    lk.Reshape,
     lk.SimpleRNN,
     lk.TimeDistributed,
 )
 
 #: Keras's name -> the class the Keras namespace gives for it.
 KERAS_LAYERS: dict[str, type] = {base.__name__: keras_layer_class(base) for base in _BASES}
+
+
+def cudnn_layer(name: str, base: type, **fixed: Any) -> Any:
+    """Keras 2's ``CuDNNLSTM``/``CuDNNGRU``: the same equations as ``LSTM``/``GRU`` with
+    ``tanh``/``sigmoid`` (and ``reset_after=True`` for the GRU), computed here on the CPU."""
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        warn_renamed(name, name, base.__name__, "the same equations, without CuDNN")
+        for key, value in fixed.items():
+            if kwargs.get(key, value) != value:
+                raise not_supported(f"{name}({key}={kwargs[key]!r})")
+            kwargs[key] = value
+        return KERAS_LAYERS[base.__name__](*args, **kwargs)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = cudnn_layer.__doc__
+    return make
+
+
+def spatial_dropout_1d(rate: float, **kwargs: Any) -> Any:
+    """Keras's ``SpatialDropout1D(rate)``: ``Dropout(rate, noise_shape=(None, 1, None))``, one
+    mask per sequence and feature, shared by every timestep."""
+    return KERAS_LAYERS["Dropout"](rate, noise_shape=(None, 1, None), **kwargs)

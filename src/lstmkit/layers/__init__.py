@@ -23,6 +23,7 @@ from lstmkit.layers.merging import (
     multiply,
     subtract,
 )
+from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape
 from lstmkit.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
@@ -41,6 +42,8 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
     "Input",
     "InputLayer",
     "KerasTensor",
@@ -52,6 +55,7 @@ __all__ = [
     "Multiply",
     "Recurrent",
     "RepeatVector",
+    "Reshape",
     "SimpleRNN",
     "Subtract",
     "TimeDistributed",

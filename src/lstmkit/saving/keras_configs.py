@@ -24,6 +24,7 @@ from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, InputLayer
 from lstmkit.layers.embedding import Embedding
 from lstmkit.layers.masking import Masking
+from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape
 from lstmkit.layers.recurrent import GRU, LSTM, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
@@ -41,12 +42,15 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         Dropout,
         Embedding,
         Flatten,
+        GlobalAveragePooling1D,
+        GlobalMaxPooling1D,
         GRU,
         InputLayer,
         LSTM,
         Masking,
         MaxPooling1D,
         RepeatVector,
+        Reshape,
         SimpleRNN,
         TimeDistributed,
     )

@@ -46,11 +46,14 @@ _PLAIN = {
     "Dropout",
     "Embedding",
     "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
     "GRU",
     "LSTM",
     "Masking",
     "MaxPooling1D",
     "RepeatVector",
+    "Reshape",
     "SimpleRNN",
 }
 _WRAPPERS = {"Bidirectional", "TimeDistributed"}

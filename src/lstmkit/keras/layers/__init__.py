@@ -1,6 +1,7 @@
 """``keras.layers``: lstmkit's layers under Keras's names (Keras 1 and 2 spellings included)."""
 
-from lstmkit.keras._legacy import KERAS_LAYERS
+from lstmkit import layers as _lk
+from lstmkit.keras._legacy import KERAS_LAYERS, cudnn_layer, spatial_dropout_1d
 from lstmkit.keras._support import module_getattr
 from lstmkit.layers.base import Layer
 from lstmkit.layers.core import Input, KerasTensor
@@ -38,7 +39,17 @@ MaxPooling1D = KERAS_LAYERS["MaxPooling1D"]
 RepeatVector = KERAS_LAYERS["RepeatVector"]
 SimpleRNN = KERAS_LAYERS["SimpleRNN"]
 TimeDistributed = KERAS_LAYERS["TimeDistributed"]
+GlobalAveragePooling1D = KERAS_LAYERS["GlobalAveragePooling1D"]
+GlobalMaxPooling1D = KERAS_LAYERS["GlobalMaxPooling1D"]
+Reshape = KERAS_LAYERS["Reshape"]
+CuDNNLSTM = cudnn_layer("CuDNNLSTM", _lk.LSTM, activation="tanh", recurrent_activation="sigmoid")
+CuDNNGRU = cudnn_layer(
+    "CuDNNGRU", _lk.GRU, activation="tanh", recurrent_activation="sigmoid", reset_after=True
+)
+SpatialDropout1D = spatial_dropout_1d
 # Keras 1 and Keras 3 aliases.
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalMaxPool1D = GlobalMaxPooling1D
 Convolution1D = Conv1D
 MaxPool1D = MaxPooling1D
 
@@ -52,6 +63,7 @@ __all__ = [
     "Concatenate",
     "Conv1D",
     "Convolution1D",
+    "CuDNNGRU",
     "Dense",
     "Dot",
     "Dropout",
