@@ -180,3 +180,30 @@ def test_models_without_a_keras_equivalent_are_refused_with_the_reason(tmp_path)
     with pytest.raises(KerasExportError, match=r"not been built"):
         unbuilt.save(tmp_path / "u.keras")
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_tokenizer_matches_keras_2s():
+    from keras.src.legacy.preprocessing.text import Tokenizer as KerasTokenizer
+
+    from lstmkit.keras.preprocessing.text import Tokenizer, tokenizer_from_json
+
+    texts = ["The cat sat on the mat.", "The dog ate my homework!", "Cat, dog; the END", "zebra"]
+    new = ["the cat and the zebra ate", "unknown words here"]
+    for options in (
+        {},
+        {"num_words": 5},
+        {"oov_token": "<OOV>", "num_words": 6},
+        {"char_level": True},
+    ):
+        theirs, ours = KerasTokenizer(**options), Tokenizer(**options)
+        theirs.fit_on_texts(texts)
+        ours.fit_on_texts(texts)
+        assert ours.word_index == theirs.word_index, options
+        assert ours.texts_to_sequences(new) == theirs.texts_to_sequences(new), options
+        sequences = ours.texts_to_sequences(texts)
+        assert ours.sequences_to_texts(sequences) == theirs.sequences_to_texts(sequences)
+        assert (
+            ours.texts_to_matrix(texts, "count") == theirs.texts_to_matrix(texts, "count")
+        ).all()
+        again = tokenizer_from_json(ours.to_json())
+        assert again.texts_to_sequences(new) == ours.texts_to_sequences(new)

@@ -149,6 +149,7 @@ _BASES = (
     lk.GRU,
     lk.InputLayer,
     lk.LSTM,
+    lk.LeakyReLU,
     lk.Masking,
     lk.MaxPooling1D,
     lk.RepeatVector,

@@ -33,6 +33,8 @@ _PREFIXES = {
     "tensorflow.keras": "lstmkit.keras",
     "tensorflow.python.keras": "lstmkit.keras",
 }
+#: Keras module paths that are another module of the namespace.
+_MODULE_ALIASES = {".optimizers.legacy": ".optimizers"}
 _TENSORFLOW = "tensorflow"
 _TF_VERSION = "2.16.0"
 
@@ -44,7 +46,8 @@ def _target(fullname: str) -> str | None:
         return _TENSORFLOW
     for prefix in sorted(_PREFIXES, key=len, reverse=True):
         if fullname == prefix or fullname.startswith(prefix + "."):
-            return _PREFIXES[prefix] + fullname[len(prefix) :]
+            rest = fullname[len(prefix) :]
+            return _PREFIXES[prefix] + _MODULE_ALIASES.get(rest, rest)
     if fullname.startswith(_TENSORFLOW + "."):
         return f"!{fullname}"  # a TensorFlow module other than tf.keras: not supported
     return None

@@ -5,6 +5,7 @@ refuse it)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from lstmkit import optimizers as _lk
@@ -83,7 +84,11 @@ __all__ = [
     "RMSprop",
     "deserialize",
     "get",
+    "legacy",
     "serialize",
 ]
 
 __getattr__ = module_getattr("keras.optimizers")
+
+#: ``keras.optimizers.legacy`` (TensorFlow 2.11+): the Keras 2 optimizers, which these are.
+legacy = sys.modules[__name__]

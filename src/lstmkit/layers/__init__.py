@@ -1,5 +1,6 @@
 """Layers: ``from lstmkit.layers import LSTM, Dense, Dropout, Activation, Input, Conv1D, ...``."""
 
+from lstmkit.layers.activation import LeakyReLU
 from lstmkit.layers.base import Layer
 from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, Input, InputLayer, KerasTensor
@@ -48,6 +49,7 @@ __all__ = [
     "InputLayer",
     "KerasTensor",
     "Layer",
+    "LeakyReLU",
     "Masking",
     "MaxPooling1D",
     "Maximum",

@@ -19,6 +19,7 @@ import numpy as np
 from lstmkit import activations, initializers, losses, optimizers
 from lstmkit import metrics as metrics_module
 from lstmkit._registry import registered_class
+from lstmkit.layers.activation import LeakyReLU
 from lstmkit.layers.base import Layer, deferred_weights
 from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, InputLayer
@@ -47,6 +48,7 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         GRU,
         InputLayer,
         LSTM,
+        LeakyReLU,
         Masking,
         MaxPooling1D,
         RepeatVector,

@@ -50,6 +50,7 @@ _PLAIN = {
     "GlobalMaxPooling1D",
     "GRU",
     "LSTM",
+    "LeakyReLU",
     "Masking",
     "MaxPooling1D",
     "RepeatVector",

@@ -42,6 +42,7 @@ TimeDistributed = KERAS_LAYERS["TimeDistributed"]
 GlobalAveragePooling1D = KERAS_LAYERS["GlobalAveragePooling1D"]
 GlobalMaxPooling1D = KERAS_LAYERS["GlobalMaxPooling1D"]
 Reshape = KERAS_LAYERS["Reshape"]
+LeakyReLU = KERAS_LAYERS["LeakyReLU"]
 CuDNNLSTM = cudnn_layer("CuDNNLSTM", _lk.LSTM, activation="tanh", recurrent_activation="sigmoid")
 CuDNNGRU = cudnn_layer(
     "CuDNNGRU", _lk.GRU, activation="tanh", recurrent_activation="sigmoid", reset_after=True
@@ -73,6 +74,7 @@ __all__ = [
     "InputLayer",
     "KerasTensor",
     "Layer",
+    "LeakyReLU",
     "Masking",
     "MaxPool1D",
     "MaxPooling1D",
