@@ -31,7 +31,16 @@ setup(
     ext_modules=[
         Extension(
             "lstmkit._native._lstm",
-            sources=["src/lstmkit/_native/lstm.cpp"],
+            # One translation unit per concern (see lstm.h): the hot loops, one LSTM layer, the
+            # whole training step, the CPython module.
+            sources=[
+                "src/lstmkit/_native/kernels.cpp",
+                "src/lstmkit/_native/recurrent.cpp",
+                "src/lstmkit/_native/stack_step.cpp",
+                "src/lstmkit/_native/module.cpp",
+            ],
+            # The shared headers: an edit to one rebuilds every source that includes it.
+            depends=["src/lstmkit/_native/lstm.h", "src/lstmkit/_native/vec8.h"],
             language="c++",
             # Baseline x86-64 code only; the hot loops carry their own AVX2/FMA clones, chosen at
             # load time (target_clones), so the build runs on any x86-64 CPU. Contracting a * b + c

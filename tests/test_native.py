@@ -1,4 +1,4 @@
-"""The native LSTM kernel (lstmkit/_native/lstm.cpp through lstmkit.ops.native) against the
+"""The native LSTM kernel (lstmkit/_native/*.cpp through lstmkit.ops.native) against the
 independent NumPy reference: outputs, and gradients against central finite differences of the
 reference in float64 (the kernel computes in float32 only). Also: which path
 ``lstmkit.ops.recurrent`` chooses and that the chosen native path is the one that runs, the

@@ -1,6 +1,6 @@
 """The native whole training step of stacks (``lstmkit.training.native_step.NativeTrainStep``,
-``lstmkit_stack_train_step`` in lstm.cpp): LSTM layers, then Dense layers, each optionally
-followed by a Dropout, against the regular step (forward, loss, ``torch.autograd.grad``,
+``lstmkit_stack_train_step`` in _native/stack_step.cpp): LSTM layers, then Dense layers, each
+optionally followed by a Dropout, against the regular step (forward, loss, ``torch.autograd.grad``,
 ``optimizer.apply``) — losses, predictions, weights and Adam's slots to 1e-5 — with the dropout
 masks drawn from the same random numbers; what the plan refuses; and W2 learned through ``fit``.
 """

@@ -1,5 +1,6 @@
 """The native LSTM path: a C++ forward over the whole sequence and a hand-derived backward pass
-through time, called on the tensors' memory (``lstmkit/_native/lstm.cpp``).
+through time, called on the tensors' memory (``lstmkit/_native/``: ``recurrent.cpp``; ``lstm.h``
+says which file holds what).
 
 The equations, layout and gate order are those of :mod:`lstmkit.ops.recurrent`::
 
@@ -51,7 +52,7 @@ NATIVE = "native"
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
-#: The activations the kernel computes, by the code ``lstm.cpp`` knows them by.
+#: The activations the kernel computes, by the code the kernel knows them by (``_native/lstm.h``).
 ACTIVATION_CODES: dict[Activation, int] = {
     activations.tanh: 0,
     activations.sigmoid: 1,
@@ -332,12 +333,12 @@ def lstm(
 
 
 #: The Dense activations the stack step computes: every elementwise one of the LSTM kernel, and
-#: softmax (over the last axis), by their codes in lstm.cpp.
+#: softmax (over the last axis), by their codes in ``_native/stack_step.cpp``.
 STACK_DENSE_ACTIVATION_CODES: dict[Activation, int] = {
     **ACTIVATION_CODES,
     activations.softmax: len(ACTIVATION_CODES),
 }
-#: The losses the stack step computes, by their codes in lstm.cpp.
+#: The losses the stack step computes, by their codes in ``_native/stack_step.cpp``.
 STACK_LOSS_CODES = {
     "mean_squared_error": 0,
     "binary_crossentropy": 1,
@@ -383,7 +384,7 @@ class StackDense(NamedTuple):
 class LSTMStackStep:
     """A whole training step of ``LSTM -> ... -> LSTM -> Dense -> ... -> Dense`` (each layer
     optionally followed by a dropout) with a loss and Keras's Adam, in one native call
-    (``lstmkit_stack_train_step`` in lstm.cpp).
+    (``lstmkit_stack_train_step`` in ``_native/stack_step.cpp``).
 
     Every LSTM but the last returns its sequence; the last returns its last output. With ``D``
     the input's features, ``U_l`` the units of LSTM ``l`` and ``O_k`` the outputs of Dense ``k``,

@@ -1,0 +1,380 @@
+// The hot loops of the native LSTM kernel (see lstm.h): the activations and their derivatives,
+// the register-blocked matrix products and Adam's update. Each carries an AVX2/FMA clone beside
+// the baseline x86-64 one (target_clones, picked at load time), and the product an AVX-512
+// kernel picked at run time; every variant sums in the same order, so all give the same bits.
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "lstm.h"
+#include "vec8.h"
+
+namespace lstmkit_native {
+
+// v = activation(v), in place, n elements.
+LSTMKIT_CLONES void activate(int activation, float* __restrict v, long n) {
+  switch (activation) {
+    case kTanh: {
+      long i = 0;
+      for (; i + 8 <= n; i += 8) store8(v + i, tanh8(load8(v + i)));
+      for (; i < n; ++i) v[i] = std::tanh(v[i]);
+      break;
+    }
+    case kSigmoid: {
+      long i = 0;
+      for (; i + 8 <= n; i += 8) store8(v + i, sigmoid8(load8(v + i)));
+      for (; i < n; ++i) v[i] = 1.0f / (1.0f + std::exp(-v[i]));
+      break;
+    }
+    case kHardSigmoid:  // Keras 3: relu6(x + 3) / 6
+      for (long i = 0; i < n; ++i) v[i] = std::fmin(std::fmax(v[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      break;
+    case kRelu:
+      for (long i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+      break;
+    case kLinear:
+      break;
+    case kSoftsign:
+      for (long i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::fabs(v[i]));
+      break;
+    case kElu:
+      for (long i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : std::expm1(v[i]);
+      break;
+    case kSelu:
+      for (long i = 0; i < n; ++i)
+        v[i] = kSeluScale * (v[i] > 0.0f ? v[i] : kSeluAlpha * std::expm1(v[i]));
+      break;
+  }
+}
+
+// d = activation'(x) written from y = activation(x), n elements.
+LSTMKIT_CLONES void derivative(int activation, const float* __restrict y, float* __restrict d,
+                               long n) {
+  switch (activation) {
+    case kTanh:
+      for (long i = 0; i < n; ++i) d[i] = 1.0f - y[i] * y[i];
+      break;
+    case kSigmoid:
+      for (long i = 0; i < n; ++i) d[i] = y[i] * (1.0f - y[i]);
+      break;
+    case kHardSigmoid:  // 1/6 strictly inside (-3, 3), where the output is strictly in (0, 1)
+      for (long i = 0; i < n; ++i) d[i] = (y[i] > 0.0f && y[i] < 1.0f) ? 1.0f / 6.0f : 0.0f;
+      break;
+    case kRelu:
+      for (long i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? 1.0f : 0.0f;
+      break;
+    case kLinear:
+      for (long i = 0; i < n; ++i) d[i] = 1.0f;
+      break;
+    case kSoftsign:  // 1 / (1 + |x|)^2 = (1 - |y|)^2
+      for (long i = 0; i < n; ++i) {
+        const float r = 1.0f - std::fabs(y[i]);
+        d[i] = r * r;
+      }
+      break;
+    case kElu:  // exp(x) = y + 1 below zero
+      for (long i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? 1.0f : y[i] + 1.0f;
+      break;
+    case kSelu:  // scale * alpha * exp(x) = y + scale * alpha below zero
+      for (long i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? kSeluScale : y[i] + kSeluScale * kSeluAlpha;
+      break;
+  }
+}
+
+// The products' internals: only gemm_rows and gemm_rows_nt are called from outside.
+namespace {
+
+thread_local std::vector<long> tl_nonzero;
+
+// The k of [0, K) where any of the rows a[0..rows) is non-zero, into tl_nonzero; their count.
+inline long nonzero_columns(const float* const* a, int rows, long K) {
+  tl_nonzero.resize(K);
+  long count = 0;
+  for (long k = 0; k < K; ++k) {
+    bool any = false;
+    for (int r = 0; r < rows; ++r) any |= a[r][k] != 0.0f;
+    tl_nonzero[count] = k;
+    count += any;
+  }
+  return count;
+}
+
+// Four rows of a gemm_rows product: rows a0..a3 of A, c0..c3 of C, M (K, N), and the k to sum
+// over (ks[0..nk), or 0..nk when ks is null).
+struct Rows4 {
+  const float *a0, *a1, *a2, *a3;
+  float *c0, *c1, *c2, *c3;
+  const float* M;
+  long N, nk;
+  const long* ks;
+};
+
+// The column blocks of four rows for a vector type V of L lanes, always inlined into the
+// kernel that calls them, so they compile for its instruction set (AVX2 or AVX-512). Each
+// element of C sums over k in the same order whatever V is, so every kernel gives the same bits.
+// rows4_pairs: blocks of 2L columns (eight accumulators); rows4_singles: blocks of L; both
+// return the first column they did not do. rows4_scalars: the columns left.
+template <typename V>
+__attribute__((always_inline)) inline V load_v(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <typename V>
+__attribute__((always_inline)) inline void add_store_v(float* p, const V& v) {
+  const V sum = v + load_v<V>(p);
+  std::memcpy(p, &sum, sizeof(sum));
+}
+
+template <typename V>
+__attribute__((always_inline)) inline long rows4_pairs(const Rows4& q, long j) {
+  constexpr long L = sizeof(V) / sizeof(float);
+  for (; j + 2 * L <= q.N; j += 2 * L) {
+    V s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
+    for (long i = 0; i < q.nk; ++i) {
+      const long k = q.ks ? q.ks[i] : i;
+      const float v0 = q.a0[k], v1 = q.a1[k], v2 = q.a2[k], v3 = q.a3[k];
+      const V m0 = load_v<V>(q.M + k * q.N + j), m1 = load_v<V>(q.M + k * q.N + j + L);
+      s00 += v0 * m0;
+      s01 += v0 * m1;
+      s10 += v1 * m0;
+      s11 += v1 * m1;
+      s20 += v2 * m0;
+      s21 += v2 * m1;
+      s30 += v3 * m0;
+      s31 += v3 * m1;
+    }
+    add_store_v(q.c0 + j, s00);
+    add_store_v(q.c0 + j + L, s01);
+    add_store_v(q.c1 + j, s10);
+    add_store_v(q.c1 + j + L, s11);
+    add_store_v(q.c2 + j, s20);
+    add_store_v(q.c2 + j + L, s21);
+    add_store_v(q.c3 + j, s30);
+    add_store_v(q.c3 + j + L, s31);
+  }
+  return j;
+}
+
+template <typename V>
+__attribute__((always_inline)) inline long rows4_singles(const Rows4& q, long j) {
+  constexpr long L = sizeof(V) / sizeof(float);
+  for (; j + L <= q.N; j += L) {
+    V s0 = {}, s1 = {}, s2 = {}, s3 = {};
+    for (long i = 0; i < q.nk; ++i) {
+      const long k = q.ks ? q.ks[i] : i;
+      const V m = load_v<V>(q.M + k * q.N + j);
+      s0 += q.a0[k] * m;
+      s1 += q.a1[k] * m;
+      s2 += q.a2[k] * m;
+      s3 += q.a3[k] * m;
+    }
+    add_store_v(q.c0 + j, s0);
+    add_store_v(q.c1 + j, s1);
+    add_store_v(q.c2 + j, s2);
+    add_store_v(q.c3 + j, s3);
+  }
+  return j;
+}
+
+__attribute__((always_inline)) inline void rows4_scalars(const Rows4& q, long j) {
+  for (; j < q.N; ++j) {
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (long i = 0; i < q.nk; ++i) {
+      const long k = q.ks ? q.ks[i] : i;
+      const float m = q.M[k * q.N + j];
+      s0 += q.a0[k] * m;
+      s1 += q.a1[k] * m;
+      s2 += q.a2[k] * m;
+      s3 += q.a3[k] * m;
+    }
+    q.c0[j] += s0;
+    q.c1[j] += s1;
+    q.c2[j] += s2;
+    q.c3[j] += s3;
+  }
+}
+
+// C[r, :] += A[r, :] @ M for the rows r of a (rows, K) x (K, N) product, where row r of A is at
+// a_rows[r] and row r of C at c_rows[r]. Register-blocked: four rows by sixteen columns of C are
+// accumulated in registers over the whole of K, so each element of M loaded feeds four
+// multiply-adds and C is read and written once. With skip_zeros, the k where all four rows of A
+// are zero are left out, found once per four rows (one-hot inputs, zero initial states and relu
+// outputs are common in the models this is for).
+LSTMKIT_CLONES void gemm_rows_portable(const float* const* a_rows, const float* __restrict M,
+                                       float* const* c_rows, long rows, long K, long N,
+                                       bool skip_zeros) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *a0 = a_rows[r], *a1 = a_rows[r + 1], *a2 = a_rows[r + 2], *a3 = a_rows[r + 3];
+    float *c0 = c_rows[r], *c1 = c_rows[r + 1], *c2 = c_rows[r + 2], *c3 = c_rows[r + 3];
+    const long nk = skip_zeros ? nonzero_columns(a_rows + r, 4, K) : K;
+    const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
+    if (nk == 0) continue;
+    const Rows4 q{a0, a1, a2, a3, c0, c1, c2, c3, M, N, nk, ks};
+    long j = rows4_pairs<v8f>(q, 0);
+    j = rows4_singles<v8f>(q, j);
+    rows4_scalars(q, j);
+  }
+  for (; r < rows; ++r) {
+    const float* a = a_rows[r];
+    float* c = c_rows[r];
+    const long nk = skip_zeros ? nonzero_columns(a_rows + r, 1, K) : K;
+    const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
+    long j = 0;
+    for (; j + 32 <= N; j += 32) {
+      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        const float v = a[k];
+        const float* m = M + k * N + j;
+        s0 += v * load8(m);
+        s1 += v * load8(m + 8);
+        s2 += v * load8(m + 16);
+        s3 += v * load8(m + 24);
+      }
+      add_store8(c + j, s0);
+      add_store8(c + j + 8, s1);
+      add_store8(c + j + 16, s2);
+      add_store8(c + j + 24, s3);
+    }
+    for (; j + 8 <= N; j += 8) {
+      v8f s0 = {};
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        s0 += a[k] * load8(M + k * N + j);
+      }
+      add_store8(c + j, s0);
+    }
+    for (; j < N; ++j) {
+      float s0 = 0.0f;
+      for (long i = 0; i < nk; ++i) {
+        const long k = ks ? ks[i] : i;
+        s0 += a[k] * M[k * N + j];
+      }
+      c[j] += s0;
+    }
+  }
+}
+
+#ifdef LSTMKIT_AVX512
+// The same product on AVX-512 CPUs: four rows by thirty-two columns of C in eight 16-lane
+// registers (twice the columns per instruction of the portable kernel), then sixteen, then
+// eight columns, then one; the same column blocks as the portable kernel, so the same bits.
+typedef float v16f __attribute__((vector_size(64)));
+
+__attribute__((target("arch=x86-64-v4"))) void gemm_rows_avx512(
+    const float* const* a_rows, const float* __restrict M, float* const* c_rows, long rows,
+    long K, long N, bool skip_zeros) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *a0 = a_rows[r], *a1 = a_rows[r + 1], *a2 = a_rows[r + 2], *a3 = a_rows[r + 3];
+    float *c0 = c_rows[r], *c1 = c_rows[r + 1], *c2 = c_rows[r + 2], *c3 = c_rows[r + 3];
+    const long nk = skip_zeros ? nonzero_columns(a_rows + r, 4, K) : K;
+    const long* ks = skip_zeros ? tl_nonzero.data() : nullptr;
+    if (nk == 0) continue;
+    const Rows4 q{a0, a1, a2, a3, c0, c1, c2, c3, M, N, nk, ks};
+    long j = rows4_pairs<v16f>(q, 0);
+    j = rows4_singles<v16f>(q, j);
+    j = rows4_singles<v8f>(q, j);
+    rows4_scalars(q, j);
+  }
+  if (r < rows) gemm_rows_portable(a_rows + r, M, c_rows + r, rows - r, K, N, skip_zeros);
+}
+#endif
+
+}  // namespace
+
+// Whether the CPU runs the AVX-512 kernel, and whether it may (set_avx512, for tests).
+bool avx512_available() {
+#ifdef LSTMKIT_AVX512
+  static const bool available =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  return available;
+#else
+  return false;
+#endif
+}
+bool g_avx512_allowed = true;
+
+// C[r, :] += A[r, :] @ M (see gemm_rows_portable): the AVX-512 kernel where the CPU has it.
+void gemm_rows(const float* const* a_rows, const float* __restrict M, float* const* c_rows,
+               long rows, long K, long N, bool skip_zeros) {
+#ifdef LSTMKIT_AVX512
+  if (g_avx512_allowed && avx512_available())
+    return gemm_rows_avx512(a_rows, M, c_rows, rows, K, N, skip_zeros);
+#endif
+  gemm_rows_portable(a_rows, M, c_rows, rows, K, N, skip_zeros);
+}
+
+// C[r, n] += sum_k A[r, k] * M[n, k]: a product with M transposed, M (N, K) row-major, so that
+// both operands are read along contiguous rows and nothing is transposed. Four rows of A share
+// each row of M; eight lanes of partial sums per pair, summed at the end.
+LSTMKIT_CLONES void gemm_rows_nt(const float* const* a_rows, const float* __restrict M,
+                                 float* const* c_rows, long rows, long K, long N) {
+  const long K8 = K - K % 8;
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *a0 = a_rows[r], *a1 = a_rows[r + 1], *a2 = a_rows[r + 2], *a3 = a_rows[r + 3];
+    for (long n = 0; n < N; ++n) {
+      const float* m = M + n * K;
+      v8f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+      for (long k = 0; k < K8; k += 8) {
+        const v8f mk = load8(m + k);
+        s0 += load8(a0 + k) * mk;
+        s1 += load8(a1 + k) * mk;
+        s2 += load8(a2 + k) * mk;
+        s3 += load8(a3 + k) * mk;
+      }
+      float t0 = hsum8(s0), t1 = hsum8(s1), t2 = hsum8(s2), t3 = hsum8(s3);
+      for (long k = K8; k < K; ++k) {
+        t0 += a0[k] * m[k];
+        t1 += a1[k] * m[k];
+        t2 += a2[k] * m[k];
+        t3 += a3[k] * m[k];
+      }
+      c_rows[r][n] += t0;
+      c_rows[r + 1][n] += t1;
+      c_rows[r + 2][n] += t2;
+      c_rows[r + 3][n] += t3;
+    }
+  }
+  for (; r < rows; ++r) {
+    const float* a = a_rows[r];
+    for (long n = 0; n < N; ++n) {
+      const float* m = M + n * K;
+      v8f s0 = {}, s1 = {};
+      long k = 0;
+      for (; k + 16 <= K8; k += 16) {
+        s0 += load8(a + k) * load8(m + k);
+        s1 += load8(a + k + 8) * load8(m + k + 8);
+      }
+      for (; k < K8; k += 8) s0 += load8(a + k) * load8(m + k);
+      float t = hsum8(s0 + s1);
+      for (k = K8; k < K; ++k) t += a[k] * m[k];
+      c_rows[r][n] += t;
+    }
+  }
+}
+
+// out (cols, rows) = in (rows, cols) transposed.
+void transpose(const float* __restrict in, float* __restrict out, long rows, long cols) {
+  for (long r = 0; r < rows; ++r)
+    for (long c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
+}
+
+// Keras's Adam on one array of n floats: m += (g - m)(1 - b1); v = b2 v + (1 - b2) g^2;
+// w -= alpha * (m / (sqrt(v) + eps)), as lstmkit.optimizers.Adam computes it in float32.
+LSTMKIT_CLONES void adam(float* __restrict w, float* __restrict m, float* __restrict v,
+                         const float* __restrict g, long n, float alpha, float one_minus_b1,
+                         float b2, float one_minus_b2, float eps) {
+  for (long i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * one_minus_b1;
+    v[i] = v[i] * b2 + one_minus_b2 * (g[i] * g[i]);
+    w[i] += -alpha * (m[i] / (std::sqrt(v[i]) + eps));
+  }
+}
+
+}  // namespace lstmkit_native

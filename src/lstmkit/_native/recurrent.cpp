@@ -1,0 +1,259 @@
+// One LSTM layer (see lstm.h for the layout): the forward over a whole sequence, keeping what the
+// backward needs in a workspace, and the hand-derived backward pass through time. The products
+// and activations are kernels.cpp's; this file arranges them over the timesteps.
+
+#include <cstring>
+#include <vector>
+
+#include "lstm.h"
+#include "vec8.h"
+
+using lstmkit_native::activate;
+using lstmkit_native::derivative;
+using lstmkit_native::FlushDenormals;
+using lstmkit_native::gemm_rows;
+using lstmkit_native::gemm_rows_nt;
+using lstmkit_native::kActivationCount;
+using lstmkit_native::transpose;
+
+namespace {
+
+struct Shape {
+  long B, T, D, U;
+  long G() const { return 4 * U; }
+  // The input row of batch b at step s.
+  long x_row(long b, long s, bool backwards) const { return b * T + (backwards ? T - 1 - s : s); }
+};
+
+// Per-thread buffers, kept between calls: the row pointers handed to the products, the
+// backward's scratch and the transposed operands of its weight gradients.
+thread_local std::vector<const float*> tl_a_rows;
+thread_local std::vector<float*> tl_c_rows;
+thread_local std::vector<float> tl_scratch;
+thread_local std::vector<float> tl_transposed;
+
+}  // namespace
+
+extern "C" {
+
+long lstmkit_forward_workspace_floats(long B, long T, long U) { return T * B * (4 * U + 3 * U); }
+
+// Returns 0, or -1 for an unknown activation code.
+int lstmkit_lstm_forward(const float* x, const float* h0, const float* c0, const float* W,
+                         const float* R, const float* bias, long B, long T, long D, long U,
+                         int activation, int recurrent_activation, int go_backwards,
+                         int return_sequences, float* y, float* hT, float* cT, float* ws) {
+  const FlushDenormals flush;
+  if (activation < 0 || activation >= kActivationCount || recurrent_activation < 0 ||
+      recurrent_activation >= kActivationCount)
+    return -1;
+  const Shape s{B, T, D, U};
+  const long G = s.G();
+  float* gates = ws;                    // (T, B, 4U)
+  float* cs = gates + T * B * G;        // (T, B, U)
+  float* acs = cs + T * B * U;          // (T, B, U)
+  float* hs = acs + T * B * U;          // (T, B, U)
+
+  // The input projection of every step in one product: gates[s, b] = bias + x[b, t(s)] @ W.
+  for (long r = 0; r < T * B; ++r) {
+    float* row = gates + r * G;
+    if (bias)
+      std::memcpy(row, bias, sizeof(float) * G);
+    else
+      std::memset(row, 0, sizeof(float) * G);
+  }
+  tl_a_rows.resize(T * B > B ? T * B : B);
+  tl_c_rows.resize(T * B > B ? T * B : B);
+  for (long st = 0; st < T; ++st)
+    for (long b = 0; b < B; ++b) {
+      tl_a_rows[st * B + b] = x + s.x_row(b, st, go_backwards) * D;
+      tl_c_rows[st * B + b] = gates + (st * B + b) * G;
+    }
+  gemm_rows(tl_a_rows.data(), W, tl_c_rows.data(), T * B, D, G, true);
+
+  for (long st = 0; st < T; ++st) {
+    float* z = gates + st * B * G;
+    const float* h_prev = st ? hs + (st - 1) * B * U : h0;
+    const float* c_prev = st ? cs + (st - 1) * B * U : c0;
+    for (long b = 0; b < B; ++b) {
+      tl_a_rows[b] = h_prev + b * U;
+      tl_c_rows[b] = z + b * G;
+    }
+    gemm_rows(tl_a_rows.data(), R, tl_c_rows.data(), B, U, G, true);
+    float* c = cs + st * B * U;
+    float* ac = acs + st * B * U;
+    float* h = hs + st * B * U;
+    for (long b = 0; b < B; ++b) {
+      float* zb = z + b * G;
+      activate(recurrent_activation, zb, 2 * U);
+      activate(activation, zb + 2 * U, U);
+      activate(recurrent_activation, zb + 3 * U, U);
+      const float *i = zb, *f = zb + U, *g = zb + 2 * U, *o = zb + 3 * U;
+      const float* cp = c_prev + b * U;
+      float* cb = c + b * U;
+      float* acb = ac + b * U;
+      for (long k = 0; k < U; ++k) acb[k] = cb[k] = f[k] * cp[k] + i[k] * g[k];
+      activate(activation, acb, U);
+      float* hb = h + b * U;
+      for (long k = 0; k < U; ++k) hb[k] = o[k] * acb[k];
+    }
+  }
+  if (return_sequences) {
+    for (long b = 0; b < B; ++b)
+      for (long st = 0; st < T; ++st)
+        std::memcpy(y + (b * T + st) * U, hs + (st * B + b) * U, sizeof(float) * U);
+  } else if (y) {
+    std::memcpy(y, hs + (T - 1) * B * U, sizeof(float) * B * U);
+  }
+  std::memcpy(hT, hs + (T - 1) * B * U, sizeof(float) * B * U);
+  std::memcpy(cT, cs + (T - 1) * B * U, sizeof(float) * B * U);
+  return 0;
+}
+
+// The gradients of a loss through lstmkit_lstm_forward, given the workspace it filled.
+// dy has y's shape (the gradient of the output); dhT, dcT (B, U) may be null (no gradient).
+// Writes (overwrites) dx (B, T, D), dh0, dc0 (B, U), dW (D, 4U), dR (U, 4U) and dbias (4U,);
+// dx and dbias may be null when not needed.
+int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, const float* W,
+                          const float* R, long B, long T, long D, long U, int activation,
+                          int recurrent_activation, int go_backwards, int return_sequences,
+                          const float* ws, const float* dy, const float* dhT, const float* dcT,
+                          float* dx, float* dh0, float* dc0, float* dW, float* dR, float* dbias) {
+  const FlushDenormals flush;
+  if (activation < 0 || activation >= kActivationCount || recurrent_activation < 0 ||
+      recurrent_activation >= kActivationCount)
+    return -1;
+  const Shape s{B, T, D, U};
+  const long G = s.G();
+  const float* gates = ws;
+  const float* cs = gates + T * B * G;
+  const float* acs = cs + T * B * U;
+  const float* hs = acs + T * B * U;
+
+  // Scratch: dz (T, B, 4U), dh and dc carried (B, U) each, one row's derivatives (4U) and
+  // act'(c) (U).
+  // With eight rows or more, the products with R^T and W^T go through transposed copies and the
+  // register-blocked kernel (the copy costs one pass over the weights; the dot-product kernel
+  // reads the left operand once per output column).
+  const bool transpose_r = B >= 8, transpose_w = dx && T * B >= 8;
+  tl_scratch.resize(T * B * G + 2 * B * U + G + U + (transpose_r ? G * U : 0) +
+                    (transpose_w ? G * D : 0));
+  float* dz_all = tl_scratch.data();
+  float* dh = dz_all + T * B * G;
+  float* dc = dh + B * U;
+  float* dgate = dc + B * U;
+  float* dact = dgate + G;
+  float* RT = dact + U;                             // (4U, U) when transpose_r
+  float* WT = RT + (transpose_r ? G * U : 0);       // (4U, D) when transpose_w
+  if (transpose_r) transpose(R, RT, U, G);
+  if (transpose_w) transpose(W, WT, D, G);
+
+  if (dhT)
+    std::memcpy(dh, dhT, sizeof(float) * B * U);
+  else
+    std::memset(dh, 0, sizeof(float) * B * U);
+  if (dcT)
+    std::memcpy(dc, dcT, sizeof(float) * B * U);
+  else
+    std::memset(dc, 0, sizeof(float) * B * U);
+  if (!return_sequences)
+    for (long j = 0; j < B * U; ++j) dh[j] += dy[j];
+
+  tl_a_rows.resize(T * B > B ? T * B : B);
+  tl_c_rows.resize(T * B > B ? T * B : B);
+  for (long st = T - 1; st >= 0; --st) {
+    const float* z = gates + st * B * G;
+    const float* ac = acs + st * B * U;
+    const float* c_prev = st ? cs + (st - 1) * B * U : c0;
+    float* dz = dz_all + st * B * G;
+    for (long b = 0; b < B; ++b) {
+      float* dhb = dh + b * U;
+      if (return_sequences) {
+        const float* dyb = dy + (b * T + st) * U;
+        for (long k = 0; k < U; ++k) dhb[k] += dyb[k];
+      }
+      const float* zb = z + b * G;
+      const float *i = zb, *f = zb + U, *g = zb + 2 * U, *o = zb + 3 * U;
+      const float* acb = ac + b * U;
+      const float* cp = c_prev + b * U;
+      float* dcb = dc + b * U;
+      float* dzb = dz + b * G;
+      derivative(recurrent_activation, zb, dgate, 2 * U);
+      derivative(activation, zb + 2 * U, dgate + 2 * U, U);
+      derivative(recurrent_activation, zb + 3 * U, dgate + 3 * U, U);
+      derivative(activation, acb, dact, U);
+      for (long k = 0; k < U; ++k) {
+        const float dcv = dcb[k] + dhb[k] * o[k] * dact[k];
+        dzb[k] = dcv * g[k] * dgate[k];
+        dzb[U + k] = dcv * cp[k] * dgate[U + k];
+        dzb[2 * U + k] = dcv * i[k] * dgate[2 * U + k];
+        dzb[3 * U + k] = dhb[k] * acb[k] * dgate[3 * U + k];
+        dcb[k] = dcv * f[k];
+      }
+    }
+    // dh_{s-1} = dz_s @ R^T: row k of R is dotted with each row of dz.
+    std::memset(dh, 0, sizeof(float) * B * U);
+    for (long b = 0; b < B; ++b) {
+      tl_a_rows[b] = dz + b * G;
+      tl_c_rows[b] = dh + b * U;
+    }
+    if (transpose_r)
+      gemm_rows(tl_a_rows.data(), RT, tl_c_rows.data(), B, G, U, false);
+    else
+      gemm_rows_nt(tl_a_rows.data(), R, tl_c_rows.data(), B, G, U);
+  }
+  std::memcpy(dh0, dh, sizeof(float) * B * U);
+  std::memcpy(dc0, dc, sizeof(float) * B * U);
+
+  // dR = sum_s h_{s-1}^T dz_s = Hp^T (U, T*B) @ dZ (T*B, 4U), with Hp^T[k, s*B + b] =
+  // h_{s-1}[b, k]; dW = X^T (D, T*B) @ dZ likewise, with the inputs in walked order.
+  const long TB = T * B;
+  tl_transposed.resize((U > D ? U : D) * TB);
+  float* t_rows = tl_transposed.data();
+  tl_a_rows.resize(U > D ? U : D);
+  tl_c_rows.resize(U > D ? U : D);
+  std::memset(dR, 0, sizeof(float) * U * G);
+  for (long st = 0; st < T; ++st) {
+    const float* h_prev = st ? hs + (st - 1) * B * U : h0;
+    for (long b = 0; b < B; ++b)
+      for (long k = 0; k < U; ++k) t_rows[k * TB + st * B + b] = h_prev[b * U + k];
+  }
+  for (long k = 0; k < U; ++k) {
+    tl_a_rows[k] = t_rows + k * TB;
+    tl_c_rows[k] = dR + k * G;
+  }
+  gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), U, TB, G, true);
+  std::memset(dW, 0, sizeof(float) * D * G);
+  for (long st = 0; st < T; ++st)
+    for (long b = 0; b < B; ++b) {
+      const float* xb = x + s.x_row(b, st, go_backwards) * D;
+      for (long d = 0; d < D; ++d) t_rows[d * TB + st * B + b] = xb[d];
+    }
+  for (long d = 0; d < D; ++d) {
+    tl_a_rows[d] = t_rows + d * TB;
+    tl_c_rows[d] = dW + d * G;
+  }
+  gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), D, TB, G, true);
+  if (dbias) {
+    std::memset(dbias, 0, sizeof(float) * G);
+    for (long r = 0; r < T * B; ++r) axpy(1.0f, dz_all + r * G, dbias, G);
+  }
+  if (dx) {
+    // dx[b, t(s)] = dz_s[b] @ W^T
+    tl_a_rows.resize(TB);
+    tl_c_rows.resize(TB);
+    std::memset(dx, 0, sizeof(float) * B * T * D);
+    for (long st = 0; st < T; ++st)
+      for (long b = 0; b < B; ++b) {
+        tl_a_rows[st * B + b] = dz_all + (st * B + b) * G;
+        tl_c_rows[st * B + b] = dx + s.x_row(b, st, go_backwards) * D;
+      }
+    if (transpose_w)
+      gemm_rows(tl_a_rows.data(), WT, tl_c_rows.data(), T * B, G, D, false);
+    else
+      gemm_rows_nt(tl_a_rows.data(), W, tl_c_rows.data(), T * B, G, D);
+  }
+  return 0;
+}
+
+}  // extern "C"
