@@ -36,8 +36,15 @@ from lstmkit import (  # noqa: E402
     set_random_seed,
 )
 from lstmkit.callbacks import ModelCheckpoint  # noqa: E402
-from lstmkit.layers import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape  # noqa: E402
+from lstmkit.layers import (  # noqa: E402
+    BatchNormalization,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    LeakyReLU,
+    Reshape,
+)
 from lstmkit.models import load_model  # noqa: E402
+from lstmkit.optimizers import SGD  # noqa: E402
 from lstmkit.saving.keras_export import KerasExportError  # noqa: E402
 
 RNG = np.random.default_rng(3)
@@ -86,6 +93,19 @@ def _models():
                 ]
             ),
             TOKENS,
+        ),
+        "batchnorm": (
+            lambda: Sequential(
+                [
+                    LSTM(5, input_shape=(8, 2), return_sequences=True),
+                    BatchNormalization(),
+                    LSTM(3),
+                    BatchNormalization(momentum=0.9, epsilon=0.01),
+                    LeakyReLU(0.2),
+                    Dense(1),
+                ]
+            ),
+            X,
         ),
         "embedding": (
             lambda: Sequential(
@@ -207,3 +227,30 @@ def test_tokenizer_matches_keras_2s():
         ).all()
         again = tokenizer_from_json(ours.to_json())
         assert again.texts_to_sequences(new) == ours.texts_to_sequences(new)
+
+
+def test_batch_normalization_trains_as_keras():
+    # One SGD step from the same weights: batch statistics in training, moving ones updated.
+    set_random_seed(5)
+    model = Sequential(
+        [LSTM(4, input_shape=(8, 2), return_sequences=True), BatchNormalization(), Dense(1)]
+    )
+    y = RNG.normal(size=(6, 8, 1)).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        twin = keras.Sequential(
+            [
+                keras.Input((8, 2)),
+                keras.layers.LSTM(4, return_sequences=True),
+                keras.layers.BatchNormalization(),
+                keras.layers.Dense(1),
+            ]
+        )
+    twin.set_weights(model.get_weights())
+    model.compile(optimizer=SGD(learning_rate=0.1), loss="mse")
+    twin.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.fit(X, y, batch_size=6, epochs=2, shuffle=False, verbose=0)
+    twin.fit(X, y, batch_size=6, epochs=2, shuffle=False, verbose=0)
+    for ours, theirs in zip(model.get_weights(), twin.get_weights(), strict=True):
+        assert np.abs(ours - np.asarray(theirs)).max() < 1e-5
+    assert np.abs(model.predict(X) - np.asarray(twin.predict(X, verbose=0))).max() < 1e-5

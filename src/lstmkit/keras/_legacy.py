@@ -42,6 +42,11 @@ _NEUTRAL: dict[str, tuple[Any, ...]] = {
     "bias_regularizer": (None,),
     "activity_regularizer": (None,),
     "embeddings_regularizer": (None,),
+    "beta_regularizer": (None,),
+    "gamma_regularizer": (None,),
+    "beta_constraint": (None,),
+    "gamma_constraint": (None,),
+    "synchronized": (False,),
     "W_regularizer": (None,),
     "U_regularizer": (None,),
     "b_regularizer": (None,),
@@ -138,6 +143,7 @@ def keras_layer_class(base: type) -> type:
 
 _BASES = (
     lk.Activation,
+    lk.BatchNormalization,
     lk.Bidirectional,
     lk.Conv1D,
     lk.Dense,

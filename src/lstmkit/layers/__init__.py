@@ -24,6 +24,7 @@ from lstmkit.layers.merging import (
     multiply,
     subtract,
 )
+from lstmkit.layers.normalization import BatchNormalization
 from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape
 from lstmkit.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
@@ -35,6 +36,7 @@ __all__ = [
     "Activation",
     "Add",
     "Average",
+    "BatchNormalization",
     "Bidirectional",
     "Concatenate",
     "Conv1D",

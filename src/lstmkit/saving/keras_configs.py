@@ -25,6 +25,7 @@ from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, InputLayer
 from lstmkit.layers.embedding import Embedding
 from lstmkit.layers.masking import Masking
+from lstmkit.layers.normalization import BatchNormalization
 from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape
 from lstmkit.layers.recurrent import GRU, LSTM, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
@@ -37,6 +38,7 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (
         Activation,
+        BatchNormalization,
         Bidirectional,
         Conv1D,
         Dense,
@@ -74,6 +76,11 @@ _NEUTRAL_LAYER_ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "recurrent_constraint": (None,),
     "bias_constraint": (None,),
     "embeddings_constraint": (None,),
+    "beta_regularizer": (None,),
+    "gamma_regularizer": (None,),
+    "beta_constraint": (None,),
+    "gamma_constraint": (None,),
+    "synchronized": (False,),
     "time_major": (False,),
     "data_format": ("channels_last", None),
     "groups": (1,),

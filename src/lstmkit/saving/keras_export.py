@@ -41,6 +41,7 @@ KERAS_VERSION = "3.15.1"
 _CELLS = {"LSTM": "lstm_cell", "GRU": "gru_cell", "SimpleRNN": "simple_rnn_cell"}
 _PLAIN = {
     "Activation",
+    "BatchNormalization",
     "Conv1D",
     "Dense",
     "Dropout",

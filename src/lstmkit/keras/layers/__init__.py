@@ -43,6 +43,7 @@ GlobalAveragePooling1D = KERAS_LAYERS["GlobalAveragePooling1D"]
 GlobalMaxPooling1D = KERAS_LAYERS["GlobalMaxPooling1D"]
 Reshape = KERAS_LAYERS["Reshape"]
 LeakyReLU = KERAS_LAYERS["LeakyReLU"]
+BatchNormalization = KERAS_LAYERS["BatchNormalization"]
 CuDNNLSTM = cudnn_layer("CuDNNLSTM", _lk.LSTM, activation="tanh", recurrent_activation="sigmoid")
 CuDNNGRU = cudnn_layer(
     "CuDNNGRU", _lk.GRU, activation="tanh", recurrent_activation="sigmoid", reset_after=True
@@ -60,6 +61,7 @@ __all__ = [
     "Activation",
     "Add",
     "Average",
+    "BatchNormalization",
     "Bidirectional",
     "Concatenate",
     "Conv1D",
