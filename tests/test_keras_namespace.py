@@ -101,7 +101,7 @@ def test_unsupported_names_name_the_symbol_and_the_script_line(tmp_path):
     cases = {
         "from keras.layers import ConvLSTM2D\n": "keras.layers.ConvLSTM2D",
         "import keras\nx = 1\nkeras.layers.Conv2D(3, 3)\n": "keras.layers.Conv2D",
-        "import keras.layers.normalization\n": "keras.layers.normalization",
+        "import keras.layers.convolutional_recurrent\n": "keras.layers.convolutional_recurrent",
         "import tensorflow as tf\ntf.config.list_physical_devices('GPU')\n": "tensorflow.config",
         "from keras.layers import Dense\nDense(3, kernel_regularizer='l2')\n": (
             "Dense(kernel_regularizer=...)"
