@@ -304,3 +304,17 @@ def test_keras_2_decay_lowers_the_learning_rate_per_update_as_keras_2():
     assert optimizer.learning_rate == pytest.approx(0.1 / (1 + 0.5 * 2))
     # Without decay it is lstmkit's own optimizer, which the native training step knows.
     assert type(keras.optimizers.Adam(lr=0.01)).__module__ == "lstmkit.optimizers"
+
+
+def test_lambda_and_permute_run_in_a_graph_and_a_lambda_is_not_saved(tmp_path):
+    L = keras.layers
+    inputs = L.Input(shape=(4, 3))
+    swapped = L.Permute((2, 1))(inputs)
+    summed = L.Lambda(lambda x: keras.backend.sum(x, axis=2))(swapped)
+    both = L.Lambda(lambda pair: pair[0] * 2.0 + pair[1])([summed, summed])
+    model = keras.models.Model(inputs, both)
+    x = np.random.default_rng(3).normal(size=(5, 4, 3)).astype("float32")
+    assert summed.shape == (None, 3) and both.shape == (None, 3)
+    assert np.allclose(model.predict(x), 3.0 * x.sum(axis=1), atol=1e-5)
+    with pytest.raises(ValueError, match=r"is a Lambda \(Python code\), which cannot be saved"):
+        model.save(tmp_path / "m.lstmkit")

@@ -159,6 +159,7 @@ _BASES = (
     lk.Masking,
     lk.MaxPooling1D,
     lk.RepeatVector,
+    lk.Permute,
     lk.Reshape,
     lk.SimpleRNN,
     lk.TimeDistributed,

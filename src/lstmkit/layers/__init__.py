@@ -25,7 +25,7 @@ from lstmkit.layers.merging import (
     subtract,
 )
 from lstmkit.layers.normalization import BatchNormalization
-from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape
+from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Permute, Reshape
 from lstmkit.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
@@ -57,6 +57,7 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Multiply",
+    "Permute",
     "Recurrent",
     "RepeatVector",
     "Reshape",

@@ -1,6 +1,6 @@
 """Global pooling over time and reshaping, as Keras's: :class:`GlobalMaxPooling1D`,
 :class:`GlobalAveragePooling1D` (one vector per sequence, e.g. after a ``return_sequences``
-LSTM or a Conv1D) and :class:`Reshape`. No weights."""
+LSTM or a Conv1D), :class:`Reshape` and :class:`Permute`. No weights."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch
 from lstmkit.layers.base import Layer, Shape, format_shape
 from lstmkit.layers.registry import register_layer
 
-__all__ = ["GlobalAveragePooling1D", "GlobalMaxPooling1D", "Reshape"]
+__all__ = ["GlobalAveragePooling1D", "GlobalMaxPooling1D", "Permute", "Reshape"]
 
 
 class _GlobalPooling1D(Layer):
@@ -98,3 +98,37 @@ class Reshape(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+@register_layer
+class Permute(Layer):
+    """Reorders the non-batch axes: ``dims`` numbers them from 1 (``Permute((2, 1))`` swaps
+    time and features). Shapes: ``(batch, *dims_in)`` → the same sizes, reordered."""
+
+    def __init__(self, dims: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        order = tuple(int(d) for d in dims)
+        if sorted(order) != list(range(1, len(order) + 1)):
+            raise ValueError(
+                f"Permute expects a permutation of 1..{len(order)}; got dims={tuple(dims)}"
+            )
+        self.dims = order
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(
+                f"Permute(dims={self.dims}) expects {len(self.dims) + 1}-D input; got shape "
+                f"{format_shape(input_shape)}"
+            )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def check_built_for(self, input_shape: Shape) -> None:
+        """No weights: any sizes fit."""
+
+    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
+        return inputs.permute(0, *self.dims)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "dims": list(self.dims)}

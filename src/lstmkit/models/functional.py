@@ -73,7 +73,8 @@ class Model(Sequential):
             if not any(node.layer is known for known in layers):
                 layers.append(node.layer)
         self._layers = layers
-        self._several_inputs = isinstance(inputs, list | tuple)
+        # Keras: a one-element list of inputs is one input (x need not be wrapped in a list).
+        self._several_inputs = isinstance(inputs, list | tuple) and len(inputs) > 1
         self._several_outputs = isinstance(outputs, list | tuple)
         shapes_in = [tuple(t.shape) for t in self._input_tensors]
         shapes_out = [tuple(t.shape) for t in self._output_tensors]

@@ -26,7 +26,7 @@ from lstmkit.layers.core import Activation, Dense, Dropout, InputLayer
 from lstmkit.layers.embedding import Embedding
 from lstmkit.layers.masking import Masking
 from lstmkit.layers.normalization import BatchNormalization
-from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape
+from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Permute, Reshape
 from lstmkit.layers.recurrent import GRU, LSTM, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
@@ -53,6 +53,7 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         LeakyReLU,
         Masking,
         MaxPooling1D,
+        Permute,
         RepeatVector,
         Reshape,
         SimpleRNN,

@@ -55,6 +55,7 @@ _PLAIN = {
     "Masking",
     "MaxPooling1D",
     "RepeatVector",
+    "Permute",
     "Reshape",
     "SimpleRNN",
 }

@@ -202,6 +202,13 @@ class Trainer:
         x_arg = f"{prefix}x"
         if isinstance(model.input_shape, list):
             return self._data_several(x, y, prefix)
+        if (
+            isinstance(x, list | tuple)
+            and len(x) == 1
+            and model.input_shape is not None
+            and getattr(x[0], "ndim", None) == len(model.input_shape)
+        ):
+            x = x[0]  # [x] for a model of one input, as Keras accepts it
         if model.input_shape is None:
             array = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float32)
             model.ensure_built((None, *array.shape[1:]))

@@ -1,6 +1,7 @@
 """``keras.layers``: lstmkit's layers under Keras's names (Keras 1 and 2 spellings included)."""
 
 from lstmkit import layers as _lk
+from lstmkit.keras._lambda import Lambda
 from lstmkit.keras._legacy import KERAS_LAYERS, cudnn_layer, spatial_dropout_1d
 from lstmkit.keras._support import module_getattr
 from lstmkit.layers.base import Layer
@@ -44,6 +45,7 @@ GlobalMaxPooling1D = KERAS_LAYERS["GlobalMaxPooling1D"]
 Reshape = KERAS_LAYERS["Reshape"]
 LeakyReLU = KERAS_LAYERS["LeakyReLU"]
 BatchNormalization = KERAS_LAYERS["BatchNormalization"]
+Permute = KERAS_LAYERS["Permute"]
 CuDNNLSTM = cudnn_layer("CuDNNLSTM", _lk.LSTM, activation="tanh", recurrent_activation="sigmoid")
 CuDNNGRU = cudnn_layer(
     "CuDNNGRU", _lk.GRU, activation="tanh", recurrent_activation="sigmoid", reset_after=True
@@ -75,6 +77,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "KerasTensor",
+    "Lambda",
     "Layer",
     "LeakyReLU",
     "Masking",
@@ -83,6 +86,7 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Multiply",
+    "Permute",
     "RepeatVector",
     "SimpleRNN",
     "Subtract",
