@@ -254,3 +254,47 @@ def test_batch_normalization_trains_as_keras():
     for ours, theirs in zip(model.get_weights(), twin.get_weights(), strict=True):
         assert np.abs(ours - np.asarray(theirs)).max() < 1e-5
     assert np.abs(model.predict(X) - np.asarray(twin.predict(X, verbose=0))).max() < 1e-5
+
+
+def test_regularizers_add_keras_penalties_and_travel_in_keras_files(tmp_path):
+    import lstmkit.keras as K
+
+    x = RNG.normal(size=(16, 6, 2)).astype("float32")
+    y = x.sum(axis=(1, 2))[:, None]
+    model = K.models.Sequential(
+        [
+            K.layers.LSTM(
+                4,
+                input_shape=(6, 2),
+                kernel_regularizer=K.regularizers.l2(0.01),
+                recurrent_regularizer=K.regularizers.L1L2(l1=0.001, l2=0.002),
+            ),
+            K.layers.Dense(1, kernel_regularizer="l1"),
+        ]
+    )
+    model.compile(K.optimizers.SGD(lr=0.01), "mse")
+    kernel, recurrent, _, dense, _ = model.get_weights()
+    penalty = float(
+        0.01 * (kernel**2).sum()
+        + 0.001 * np.abs(recurrent).sum()
+        + 0.002 * (recurrent**2).sum()
+        + 0.01 * np.abs(dense).sum()
+    )
+    mse = float(((model.predict(x) - y) ** 2).mean())
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(mse + penalty, rel=1e-5)
+    model.save(tmp_path / "r.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        twin = keras.models.load_model(tmp_path / "r.keras")
+    assert twin.evaluate(x, y, verbose=0) == pytest.approx(mse + penalty, rel=1e-5)
+    twin.compile(keras.optimizers.SGD(0.01), "mse")
+    twin.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    for ours, theirs in zip(model.get_weights(), twin.get_weights(), strict=True):
+        assert np.abs(ours - np.asarray(theirs)).max() < 1e-6
+    # lstmkit reads the penalties back from the Keras file (saved before training).
+    assert load_model(tmp_path / "r.keras").evaluate(x, y, verbose=0) == pytest.approx(
+        mse + penalty, rel=1e-5
+    )
+    with pytest.warns(UserWarning, match=r"does not keep the layers' weight regularizers"):
+        model.save(tmp_path / "r.lstmkit")

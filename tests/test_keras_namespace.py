@@ -103,8 +103,8 @@ def test_unsupported_names_name_the_symbol_and_the_script_line(tmp_path):
         "import keras\nx = 1\nkeras.layers.Conv2D(3, 3)\n": "keras.layers.Conv2D",
         "import keras.layers.convolutional_recurrent\n": "keras.layers.convolutional_recurrent",
         "import tensorflow as tf\ntf.config.list_physical_devices('GPU')\n": "tensorflow.config",
-        "from keras.layers import Dense\nDense(3, kernel_regularizer='l2')\n": (
-            "Dense(kernel_regularizer=...)"
+        "from keras.layers import Dense\nDense(3, kernel_constraint='max_norm')\n": (
+            "Dense(kernel_constraint=...)"
         ),
     }
     for text, symbol in cases.items():

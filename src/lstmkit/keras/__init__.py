@@ -28,6 +28,8 @@ from lstmkit.keras import (
     models,
     optimizers,
     preprocessing,
+    regularizers,
+    saving,
     utils,
 )
 from lstmkit.keras._support import KerasNotSupportedError, module_getattr
@@ -54,6 +56,8 @@ __all__ = [
     "models",
     "optimizers",
     "preprocessing",
+    "regularizers",
+    "saving",
     "set_random_seed",
     "utils",
 ]

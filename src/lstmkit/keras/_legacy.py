@@ -13,6 +13,7 @@ from typing import Any
 
 from lstmkit import layers as lk
 from lstmkit.keras._support import not_supported, warn_renamed
+from lstmkit.regularizers import get as regularizer_get
 
 __all__ = ["KERAS_LAYERS", "cudnn_layer", "keras_layer_class", "spatial_dropout_1d"]
 
@@ -37,19 +38,10 @@ _RENAMED = {
 _HOW = ("consume_less", "implementation", "unroll", "use_cudnn", "autocast", "jit_compile")
 # Keras-only arguments and the values with which they change nothing.
 _NEUTRAL: dict[str, tuple[Any, ...]] = {
-    "kernel_regularizer": (None,),
-    "recurrent_regularizer": (None,),
-    "bias_regularizer": (None,),
     "activity_regularizer": (None,),
-    "embeddings_regularizer": (None,),
-    "beta_regularizer": (None,),
-    "gamma_regularizer": (None,),
     "beta_constraint": (None,),
     "gamma_constraint": (None,),
     "synchronized": (False,),
-    "W_regularizer": (None,),
-    "U_regularizer": (None,),
-    "b_regularizer": (None,),
     "kernel_constraint": (None,),
     "recurrent_constraint": (None,),
     "bias_constraint": (None,),
@@ -79,12 +71,40 @@ def _accepted(cls: type) -> set[str]:
     return names
 
 
-def translate(name: str, accepted: set[str], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` of a Keras 1/2/3 call of layer ``name`` as the lstmkit layer takes them."""
+# Regularizer arguments (Keras 2/3, then Keras 1) -> the weight they penalise.
+_REGULARIZED = {
+    "kernel_regularizer": "kernel",
+    "recurrent_regularizer": "recurrent_kernel",
+    "bias_regularizer": "bias",
+    "embeddings_regularizer": "embeddings",
+    "beta_regularizer": "beta",
+    "gamma_regularizer": "gamma",
+    "W_regularizer": "kernel",
+    "U_regularizer": "recurrent_kernel",
+    "b_regularizer": "bias",
+}
+
+
+def translate(
+    name: str, accepted: set[str], kwargs: dict[str, Any], regularizers: dict[str, Any]
+) -> dict[str, Any]:
+    """``kwargs`` of a Keras 1/2/3 call of layer ``name`` as the lstmkit layer takes them; the
+    regularizers given go into ``regularizers`` (weight name -> regularizer)."""
     out: dict[str, Any] = {}
     for key, value in kwargs.items():
         if key in accepted:
             out[key] = value
+            continue
+        if key in _REGULARIZED:
+            if value is None:
+                continue
+            if key.startswith(("W_", "U_", "b_")):
+                warn_renamed(
+                    name,
+                    key,
+                    key.replace("W_", "kernel_").replace("U_", "recurrent_").replace("b_", "bias_"),
+                )
+            regularizers[_REGULARIZED[key]] = regularizer_get(value)
             continue
         if name == "Embedding" and key == "dropout":
             warn_renamed(
@@ -119,7 +139,8 @@ def translate(name: str, accepted: set[str], kwargs: dict[str, Any]) -> dict[str
                 continue
             raise not_supported(
                 f"{name}({key}=...)",
-                "lstmkit has no regularizers, constraints or preset weights; remove the argument",
+                "lstmkit has no constraints, activity regularizers or preset weights; remove "
+                "the argument",
             )
         raise not_supported(f"{name}({key}=...)")
     return out
@@ -130,7 +151,11 @@ def keras_layer_class(base: type) -> type:
     accepted = _accepted(base)
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
-        base.__init__(self, *args, **translate(base.__name__, accepted, kwargs))
+        regularizers: dict[str, Any] = {}
+        base.__init__(self, *args, **translate(base.__name__, accepted, kwargs, regularizers))
+        if regularizers:
+            # Read by the training loop (penalties added to the loss) and by Keras export.
+            self.weight_regularizers = regularizers
 
     cls = type(
         base.__name__,

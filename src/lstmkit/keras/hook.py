@@ -56,7 +56,8 @@ def _target(fullname: str) -> str | None:
 def tensorflow_module() -> types.ModuleType:
     """A module standing for ``tensorflow``: ``keras`` (:mod:`lstmkit.keras`),
     ``random.set_seed`` (seeds PyTorch's generator, which lstmkit's initializers, dropout and
-    shuffling draw from), ``__version__``; any other attribute fails naming ``tf.<name>``."""
+    shuffling draw from; ``set_random_seed`` is TensorFlow 1's spelling of it), ``__version__``;
+    any other attribute fails naming ``tensorflow.<name>``."""
     import torch
 
     import lstmkit.keras
@@ -75,6 +76,7 @@ def tensorflow_module() -> types.ModuleType:
     random.set_seed = set_seed
     random.__getattr__ = module_getattr("tensorflow.random")
     tf.random = random
+    tf.set_random_seed = set_seed  # TensorFlow 1's spelling of tf.random.set_seed
     tf.__getattr__ = module_getattr("tensorflow")
     return tf
 

@@ -6,10 +6,10 @@ import os
 from typing import Any
 
 from lstmkit.keras._models import Model, Sequential
-from lstmkit.keras._support import module_getattr
+from lstmkit.keras._support import module_getattr, not_supported
 from lstmkit.saving import load_model as _load_model
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "load_model", "save_model"]
 
 
 def load_model(
@@ -27,6 +27,20 @@ def load_model(
     else:
         model.__class__ = Sequential
     return model
+
+
+def save_model(
+    model: Any,
+    filepath: str | os.PathLike[str],
+    overwrite: bool = True,
+    include_optimizer: bool = True,
+    **kwargs: Any,
+) -> None:
+    """Keras's ``save_model(model, filepath)``: ``model.save(filepath)`` (a Keras file for
+    ``.keras``/``.h5``/``.hdf5`` names, lstmkit's format for others)."""
+    if kwargs.get("save_format") not in (None, "h5", "keras"):
+        raise not_supported(f"keras.models.save_model(save_format={kwargs['save_format']!r})")
+    model.save(filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
 
 __getattr__ = module_getattr("keras.models")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit import activations, initializers, losses, optimizers
+from lstmkit import activations, initializers, losses, optimizers, regularizers
 from lstmkit import metrics as metrics_module
 from lstmkit._registry import registered_class
 from lstmkit.layers.activation import LeakyReLU
@@ -59,6 +59,16 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         SimpleRNN,
         TimeDistributed,
     )
+}
+
+#: Keras's regularizer arguments and the weights they penalise (L1, L2, L1L2 import).
+_REGULARIZED_WEIGHTS = {
+    "kernel_regularizer": "kernel",
+    "recurrent_regularizer": "recurrent_kernel",
+    "bias_regularizer": "bias",
+    "embeddings_regularizer": "embeddings",
+    "beta_regularizer": "beta",
+    "gamma_regularizer": "gamma",
 }
 
 #: Deepest nesting of wrapper layers (``TimeDistributed(Bidirectional(...))``).
@@ -304,9 +314,15 @@ def _make_layer(
     what = f"layer {name!r} ({class_name})" if depth == 0 else f"{where} > {name!r} ({class_name})"
     accepted = _accepted_arguments(cls)
     kwargs: dict[str, Any] = {}
+    penalties: dict[str, Any] = {}
     for key, value in config.items():
         if key == "dtype":
             _float32_policy(what, value)
+        elif key in _REGULARIZED_WEIGHTS and value is not None and key not in accepted:
+            try:
+                penalties[_REGULARIZED_WEIGHTS[key]] = regularizers.deserialize(value)
+            except ValueError as error:
+                raise _RefusedError(f"{what}: {key}: {error}") from None
         elif key in _STRATEGY_ARGUMENTS or key == "shared_object_id":
             continue
         elif key in _NEUTRAL_LAYER_ARGUMENTS and key not in accepted:
@@ -339,6 +355,8 @@ def _make_layer(
         layer = cls(**kwargs)
     except (TypeError, ValueError) as error:
         raise _RefusedError(f"{what}: lstmkit cannot make this layer ({error})") from None
+    if penalties:
+        layer.weight_regularizers = penalties  # added to the loss by the training loop
     return layer, class_name
 
 

@@ -64,6 +64,17 @@ _WRAPPERS = {"Bidirectional", "TimeDistributed"}
 KERAS_ACTIVATIONS = set(_activation_names) - {"get", "serialize", "deserialize"}
 
 
+# The weight a regularizer penalises -> Keras's argument for it.
+_REGULARIZER_ARGUMENTS = {
+    "kernel": "kernel_regularizer",
+    "recurrent_kernel": "recurrent_regularizer",
+    "bias": "bias_regularizer",
+    "embeddings": "embeddings_regularizer",
+    "beta": "beta_regularizer",
+    "gamma": "gamma_regularizer",
+}
+
+
 class KerasExportError(ValueError):
     """The model has no Keras equivalent; the message says why."""
 
@@ -113,6 +124,13 @@ def _layer_config(model: Any, layer: Any, input_shape: Any) -> dict[str, Any]:
             raise _refuse(
                 model, f"layer {layer.name!r} uses the activation {value!r}, not a Keras one"
             )
+    for weight, regularizer in (getattr(layer, "weight_regularizers", None) or {}).items():
+        config[_REGULARIZER_ARGUMENTS[weight]] = {
+            "module": "keras.regularizers",
+            "class_name": type(regularizer).__name__,
+            "config": regularizer.get_config(),
+            "registered_name": None,
+        }
     if kind == "Conv1D":
         for key in ("kernel_size", "strides", "dilation_rate"):
             config[key] = [config[key]]

@@ -35,6 +35,7 @@ import io
 import json
 import math
 import os
+import warnings
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -253,6 +254,14 @@ def save_model(
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
     members = model_members(model, include_optimizer=include_optimizer)
+    if any(getattr(layer, "weight_regularizers", None) for layer in model.layers):
+        warnings.warn(
+            f"{path!r}: lstmkit's format does not keep the layers' weight regularizers (the "
+            "weights and predictions are whole; training after loading adds no penalty). A "
+            ".keras or .h5 name keeps them.",
+            UserWarning,
+            stacklevel=3,
+        )
     write_archive(path, [archive_header(FORMAT, FORMAT_VERSION), *members])
 
 

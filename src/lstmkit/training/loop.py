@@ -94,6 +94,9 @@ class Trainer:
         #: ``(y, prediction)`` batches waiting for them.
         self._defer_metrics = False
         self._pending: list[tuple[torch.Tensor, torch.Tensor]] = []
+        #: ``(regularizer, weight)`` pairs whose penalties join the loss (layers'
+        #: ``weight_regularizers``; found when training or evaluation starts).
+        self._regularized: list[tuple[Any, torch.Tensor]] = []
         #: Which training step the last ``fit`` ran: ``"native"`` (forward, loss, backward through
         #: time and the optimizer update in one call of the compiled kernel) or ``"autograd"``
         #: (the model's layers, ``torch.autograd.grad`` and the optimizer); ``None`` before.
@@ -109,9 +112,10 @@ class Trainer:
         keeps the autograd step). Sample weights (``weighted``) take the autograd step."""
         self.build_optimizer()
         self._resolve_metrics(y)
+        self._regularized = regularized_weights(self.model)
         self._native_step = (
             None
-            if weighted
+            if weighted or self._regularized
             else native_step.plan(self.model, self.loss, self.optimizer, self.metrics, batch_size)
         )
         self.step_path = "autograd" if self._native_step is None else "native"
@@ -253,7 +257,15 @@ class Trainer:
 
     def _loss_of(self, y: Any, y_pred: Any, mask: Any, weights: Any = None) -> torch.Tensor:
         """The loss; with several outputs, the sum of the loss of each (Keras's default).
-        ``weights`` ``(batch,)``: per-sample weights (``sample_weight``/``class_weight``)."""
+        ``weights`` ``(batch,)``: per-sample weights (``sample_weight``/``class_weight``).
+        The layers' weight penalties (regularizers) are added, in training and evaluation
+        alike, as Keras adds them."""
+        loss = self._data_loss(y, y_pred, mask, weights)
+        for regularizer, weight in self._regularized:
+            loss = loss + regularizer(weight)
+        return loss
+
+    def _data_loss(self, y: Any, y_pred: Any, mask: Any, weights: Any = None) -> torch.Tensor:
         if not isinstance(y_pred, tuple):
             if weights is None:
                 return self.loss(y, y_pred, mask)
@@ -629,6 +641,7 @@ class Trainer:
         xt, yt = self._data(x, y)
         batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
         self._resolve_metrics(yt)
+        self._regularized = regularized_weights(self.model)
         weights = self._weights(sample_weight, None, yt, xt.shape[0])
         logs = self._evaluate_tensors(xt, yt, batch_size, weights)
         if verbose:
@@ -656,6 +669,29 @@ class Trainer:
         if isinstance(outputs, tuple):  # several outputs: a list of arrays, as Keras
             return [o.numpy() for o in outputs]
         return outputs.numpy()
+
+
+def regularized_weights(model: Any) -> list[tuple[Any, torch.Tensor]]:
+    """``(regularizer, weight)`` for every ``weight_regularizers`` entry of the model's layers
+    (and of the layers a wrapper holds)."""
+    found: list[tuple[Any, torch.Tensor]] = []
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop(0)
+        for name, regularizer in (getattr(layer, "weight_regularizers", None) or {}).items():
+            weight = layer._params.get(name)
+            if weight is not None and regularizer is not None:
+                found.append((regularizer, weight))
+        stack.extend(
+            inner
+            for inner in (
+                getattr(layer, "layer", None),
+                getattr(layer, "forward_layer", None),
+                getattr(layer, "backward_layer", None),
+            )
+            if inner is not None
+        )
+    return found
 
 
 class DeferredInterrupt:
