@@ -62,6 +62,7 @@ def test_forecast_writes_every_file(airline_run):
     names = sorted(p.name for p in airline_run.iterdir())
     assert names == sorted(
         [
+            ".lstmkit-output",
             "forecast.csv",
             "test_predictions.csv",
             "metrics.json",
@@ -288,7 +289,7 @@ def test_out_must_not_clobber_other_things(tmp_path, capsys):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("precious")
     code, _, err = quick_forecast(capsys, tmp_path / "mine")
-    assert code == 1 and "not an lstmkit output" in err
+    assert code == 1 and "is a folder lstmkit did not create" in err
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
     (tmp_path / "file").write_text("x")
     code, _, err = quick_forecast(capsys, tmp_path / "file")

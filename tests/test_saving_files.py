@@ -342,3 +342,7 @@ def test_a_process_killed_during_save_leaves_the_old_file_loadable(tmp_path, sta
     assert path.read_bytes() == before
     x = np.ones((2, 5, 2), "float32")
     np.testing.assert_array_equal(load_model(path).predict(x), old.predict(x))
+    # The next save to the same path removes the killed one's temporary file.
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == leftovers
+    old.save(path)
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == []

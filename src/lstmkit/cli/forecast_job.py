@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from lstmkit.cli.jsondata import json_data
+from lstmkit.cli.outdir import reach
 from lstmkit.cli.report import MODEL_LABELS, render_report
 from lstmkit.data.scores import mae, mape, r2, rmse
 from lstmkit.forecast import (
@@ -68,6 +69,10 @@ class ForecastSettings:
     log: bool = False
     out: str = "lstmkit-forecast"
     title: str | None = None
+    date_format: str | None = None
+    dayfirst: bool | None = None
+    fill: str | None = None
+    decimal: str | None = None
 
     def command_line(self) -> str:
         """The ``lstmkit forecast`` command that reproduces this run, every option spelled
@@ -77,6 +82,14 @@ class ForecastSettings:
             words += ["--features", ",".join(self.features)]
         if self.date_column:
             words += ["--date-column", self.date_column]
+        if self.date_format:
+            words += ["--date-format", self.date_format]
+        if self.dayfirst is not None:
+            words.append("--dayfirst" if self.dayfirst else "--monthfirst")
+        if self.fill:
+            words += ["--fill", self.fill]
+        if self.decimal:
+            words += ["--decimal", self.decimal]
         words += ["--look-back", str(self.look_back), "--horizon", str(self.horizon)]
         words += ["--test", self.test, "--epochs", str(self.epochs)]
         words += ["--units", str(self.units), "--layers", str(self.layers)]
@@ -92,7 +105,10 @@ class ForecastSettings:
 
 def read_csv(path: str, argument: str = "DATA") -> pd.DataFrame:
     """The CSV at ``path`` as a DataFrame; a clear error for a missing, empty or unreadable
-    file (``argument`` names it in messages)."""
+    file (``argument`` names it in messages). ``frame.attrs["decimal"]`` says how the file's
+    field separator settles a value such as ``"1,500"``: in a comma-separated file a comma in
+    a value was quoted, as spreadsheets quote thousands separators (``"."``); in a
+    semicolon-separated file it is a decimal comma (``","``)."""
     file = Path(path)
     if not file.exists():
         raise ValueError(f"{argument}: no such file: {path!r}")
@@ -105,6 +121,7 @@ def read_csv(path: str, argument: str = "DATA") -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"{argument}: {path!r} is not a readable CSV file ({first})") from None
+    separator = None
     if frame.shape[1] == 1:
         # One column whose name holds a ';' or a tab: a file with another separator.
         header = str(frame.columns[0])
@@ -114,7 +131,9 @@ def read_csv(path: str, argument: str = "DATA") -> pd.DataFrame:
     if frame.empty:
         raise ValueError(f"{argument}: {path!r} has a header but no rows")
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
-    return frame.drop(columns=unnamed)
+    frame = frame.drop(columns=unnamed)
+    frame.attrs["decimal"] = {None: ".", ";": ","}.get(separator)
+    return frame
 
 
 def parse_test_size(text: str, rows: int) -> int:
@@ -138,16 +157,37 @@ def parse_test_size(text: str, rows: int) -> int:
     return max(1, round(fraction * rows))
 
 
-def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     """RMSE, MAE, MAPE (percent) and R² in original units; ``None`` where undefined (MAPE with
-    a zero actual value, R² of a single value)."""
-    scores: dict[str, float | None] = {
-        "rmse": rmse(actual, predicted),
-        "mae": mae(actual, predicted),
-        "mape": None if np.any(actual == 0) else mape(actual, predicted),
-        "r2": r2(actual, predicted) if len(actual) > 1 else None,
+    a zero actual value, R² of a single value). A score that is not finite (a forecast that
+    overflowed) is ``None`` too, and ``"not_finite"`` lists those scores."""
+    finite = bool(np.isfinite(predicted).all())
+    # Undefined scores are never computed (mape raises on a zero); scikit-learn refuses
+    # non-finite forecasts, whose scores are infinite.
+    defined = {
+        "rmse": rmse,
+        "mae": mae,
+        "mape": None if np.any(actual == 0) else mape,
+        "r2": r2 if len(actual) > 1 else None,
     }
-    return {k: None if v is not None and not math.isfinite(v) else v for k, v in scores.items()}
+    scores: dict[str, Any] = {}
+    with np.errstate(all="ignore"):
+        for key, function in defined.items():
+            if function is None:
+                scores[key] = None
+            else:
+                scores[key] = float(function(actual, predicted)) if finite else math.inf
+    bad = [k for k, v in scores.items() if v is not None and not math.isfinite(v)]
+    out = {k: None if k in bad else v for k, v in scores.items()}
+    if bad:
+        out["not_finite"] = bad
+    return out
+
+
+def _best(results: dict[str, dict[str, Any]], kind: str) -> str | None:
+    """The model with the lowest finite RMSE, or None when no model has one."""
+    scored = [name for name in results if results[name][kind]["rmse"] is not None]
+    return min(scored, key=lambda name: results[name][kind]["rmse"]) if scored else None
 
 
 def _check_rows(series: Series, settings: ForecastSettings, n_test: int) -> None:
@@ -171,11 +211,26 @@ _PREFIXES = (
 )
 
 
+#: Python arguments in the middle of prepare_series's messages, and the options they are.
+_ARGUMENTS = (
+    ("target=...", "--target COL"),
+    ("date_column=...", "--date-column D"),
+    ("date_format=...", "--date-format FORMAT"),
+    ("date_format=", "--date-format "),
+    ("dayfirst=True/False", "--dayfirst or --monthfirst"),
+    ("dayfirst=True", "--dayfirst"),
+    ("dayfirst=False", "--monthfirst"),
+    ("fill='interpolate', 'ffill' or 'zero'", "--fill interpolate, ffill or zero"),
+    ("fill=...", "--fill"),
+    ("decimal=',' or decimal='.'", "--decimal , or --decimal ."),
+)
+
+
 def _option_names(message: str) -> str:
     """A message of :func:`prepare_series` with the command line's option names for its Python
     argument names."""
-    message = message.replace("target=...", "--target COL")
-    message = message.replace("date_column=...", "--date-column D")
+    for python, option in _ARGUMENTS:
+        message = message.replace(python, option)
     for python, option in _PREFIXES:
         if message.startswith(python):
             return option + message[len(python) :]
@@ -300,16 +355,30 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
             target=settings.target,
             features=settings.features or None,
             date_column=settings.date_column,
+            date_format=settings.date_format,
+            dayfirst=settings.dayfirst,
+            fill=settings.fill,
+            decimal=settings.decimal or raw.attrs.get("decimal"),
         )
     except ValueError as error:
         raise ValueError(_option_names(str(error))) from None
+    index = series.frame.index
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        # Checked before training: the saved forecaster keeps time-zone-naive dates only.
+        raise ValueError(
+            f"the dates in {series.date_column!r} carry a time zone ({index.tz}); lstmkit "
+            "forecast saves the forecaster, which keeps dates without one: write the dates "
+            "without their zone (e.g. in UTC)"
+        )
     settings = replace(settings, target=series.target[0], date_column=series.date_column)
     rows = len(series.frame)
     n_test = parse_test_size(settings.test, rows)
     _check_rows(series, settings, n_test)
+    reach("data:read")
     n_train = rows - n_test
-    data = raw.reset_index(drop=True)
-    train, test = data.iloc[:n_train], data.iloc[n_train:]
+    # The forecasters read the prepared series (dates read once, gaps filled once), split.
+    data = series
+    train, test = series.rows(0, n_train), series.rows(n_train)
     target = series.target[0]
     actual = series.frame[target].to_numpy()[n_train:]
     steps = min(settings.horizon, n_test)
@@ -335,6 +404,7 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
     lstm.fit(train, callbacks=reporter.callbacks(f"LSTM {settings.epochs} epochs"))
     seconds = time.perf_counter() - started
     reporter.say(f"trained the LSTM in {seconds:.1f} s")
+    reach("model:trained")
 
     models: dict[str, BaseForecaster] = {"lstm": lstm}
     baselines, skipped = _baselines(series, settings, n_train)
@@ -352,8 +422,9 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
             "one_step": _scores(actual, one_step[name]),
             "multi_step": _scores(actual[:steps], ahead),
         }
-    best = min(results, key=lambda name: results[name]["one_step"]["rmse"])
+    best = _best(results, "one_step")
     future = lstm.predict_frame(steps=settings.horizon, data=data)
+    reach("models:scored")
 
     _frame_for_csv(future, series.date_column).to_csv(out / "forecast.csv")
     predictions = pd.DataFrame(
@@ -367,6 +438,7 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
         _forecast_figure(series, n_train, one_step["lstm"], future, title), out / "forecast.png"
     )
     lstm.save(out / MODEL_FILE)
+    reach("files:model")
 
     history = lstm.history_.history
     metrics = json_data(
@@ -426,14 +498,21 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
     (out / "report.html").write_text(
         render_report(metrics, future, out / "loss.png", out / "forecast.png"), encoding="utf-8"
     )
-    # Written last: its presence marks a complete output folder.
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    reach("files:all")
     return metrics
 
 
-def run_predict(model_path: str, data_path: str, steps: int | None) -> pd.DataFrame:
+def run_predict(
+    model_path: str,
+    data_path: str,
+    steps: int | None,
+    reading: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Forecasts of a saved forecaster from the end of ``data_path``: a frame indexed by the
-    future times (the date column's name, or ``step``), one column per target."""
+    future times (the date column's name, or ``step``), one column per target. ``reading``:
+    ``date_format``, ``dayfirst``, ``fill``, ``decimal`` for :func:`prepare_series`. Data whose
+    dates run at another frequency than the forecaster's is refused."""
     from lstmkit.forecast import load_forecaster
 
     if not Path(model_path).exists():
@@ -443,5 +522,18 @@ def run_predict(model_path: str, data_path: str, steps: int | None) -> pd.DataFr
         steps = getattr(forecaster, "horizon", 1)
     _positive("--steps", steps)
     frame = read_csv(data_path)
-    future = forecaster.predict_frame(steps=steps, data=frame)
-    return _frame_for_csv(future, forecaster.series_.date_column)
+    fitted = forecaster.series_
+    options = {key: value for key, value in (reading or {}).items() if value is not None}
+    options.setdefault("decimal", frame.attrs.get("decimal"))
+    try:
+        series = prepare_series(
+            frame,
+            target=fitted.target,
+            features=list(fitted.features) or None,
+            date_column=fitted.date_column,
+            **options,
+        )
+        future = forecaster.predict_frame(steps=steps, data=series)
+    except ValueError as error:
+        raise ValueError(_option_names(str(error))) from None
+    return _frame_for_csv(future, fitted.date_column)

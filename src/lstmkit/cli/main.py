@@ -80,6 +80,51 @@ def _model_options(parser: argparse.ArgumentParser, epochs: int) -> None:
     )
 
 
+def _reading_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reading the CSV")
+    group.add_argument(
+        "--date-format",
+        metavar="FORMAT",
+        help="how the dates are written, e.g. '%%d/%%m/%%Y' (default: read from the column)",
+    )
+    order = group.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=True,
+        default=None,
+        help="numeric dates such as 01/02/1949 are day first (1 February)",
+    )
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="numeric dates such as 01/02/1949 are month first (2 January)",
+    )
+    group.add_argument(
+        "--fill",
+        choices=["interpolate", "ffill", "zero"],
+        help="add the times a regular series skips (and fill empty values) this way; "
+        "without it, a series that skips times is refused",
+    )
+    group.add_argument(
+        "--decimal",
+        choices=[",", "."],
+        help="the decimal mark of numbers such as 1,500 (default: from the field separator)",
+    )
+
+
+def _reading(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "date_format": args.date_format,
+        "dayfirst": args.dayfirst,
+        "fill": args.fill,
+        "decimal": args.decimal,
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``lstmkit`` and its sub-commands."""
     parser = argparse.ArgumentParser(
@@ -109,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument(
         "--date-column", metavar="D", help="the column of dates (default: detected)"
     )
+    _reading_options(forecast)
     _model_options(forecast, epochs=200)
     forecast.add_argument(
         "--sarimax", action="store_true", help="also score a SARIMAX model (statsmodels)"
@@ -117,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default="lstmkit-forecast",
         metavar="DIR",
-        help="output folder (default lstmkit-forecast); an earlier run's folder is replaced",
+        help=(
+            "output folder (default lstmkit-forecast); an earlier lstmkit output there is "
+            "replaced at once, anything else is refused"
+        ),
     )
     _common(forecast)
     forecast.set_defaults(handler=_forecast)
@@ -137,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=int, default=None, help="steps to forecast (default: its horizon)"
     )
     predict.add_argument("--output", metavar="FILE", help="write the forecast CSV to FILE")
+    _reading_options(predict)
     _common(predict, seed=False)
     predict.set_defaults(handler=_predict)
 
@@ -194,7 +244,7 @@ def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> i
 
     reporter = Reporter(args.quiet)
     out = Path(settings.out)
-    with staged_folder(out) as staging:
+    with staged_folder(settings.out) as staging:  # the text as given: Path('') is '.'
         metrics = run_forecast(settings, reporter, staging)
     if args.json:
         print(json.dumps({"out": str(out), **metrics}, indent=2))
@@ -219,6 +269,8 @@ def _scores_text(metrics: dict[str, Any]) -> str:
 
         def cell(key: str, width: int, digits: str, scores: dict[str, Any] = scores) -> str:
             value = scores[key]
+            if key in scores.get("not_finite", ()):
+                return f"{'not finite':>{width}}"
             return f"{'—':>{width}}" if value is None else f"{value:>{width}{digits}}"
 
         marker = " *" if name == metrics["best_one_step"] else ""
@@ -226,6 +278,8 @@ def _scores_text(metrics: dict[str, Any]) -> str:
             f"  {MODEL_LABELS.get(name, name) + marker:<38} {cell('rmse', 10, '.4g')} "
             f"{cell('mae', 10, '.4g')} {cell('mape', 8, '.2f')} {cell('r2', 7, '.3f')}"
         )
+    if metrics["best_one_step"] is None:
+        lines.append("  (no model has a finite score: the forecasts overflowed)")
     for name, reason in metrics["skipped"].items():
         lines.append(f"  ({MODEL_LABELS.get(name, name)} left out: {reason})")
     forecast = metrics["forecast"]
@@ -255,6 +309,7 @@ def _forecast(args: argparse.Namespace) -> int:
         sarimax=args.sarimax,
         log=args.log,
         out=args.out,
+        **_reading(args),
     )
     return _run_forecast_job(settings, args)
 
@@ -283,7 +338,15 @@ def _demo(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import run_predict
 
-    future = run_predict(args.model, args.data, args.steps)
+    if args.output is not None:
+        output = Path(args.output)
+        for argument, given in (("MODEL", args.model), ("DATA.csv", args.data)):
+            if output.exists() and Path(given).exists() and output.samefile(given):
+                raise ValueError(
+                    f"--output {args.output!r} is the {argument} file; writing the forecast "
+                    "there would replace it: choose another file"
+                )
+    future = run_predict(args.model, args.data, args.steps, _reading(args))
     if args.output:
         from lstmkit.saving.files import atomic_write
 
@@ -292,7 +355,8 @@ def _predict(args: argparse.Namespace) -> int:
     if args.json:
         index = [str(value) for value in future.index]
         columns = {name: future[name].tolist() for name in future.columns}
-        print(json.dumps({"index_name": future.index.name, "time": index, **columns}, indent=2))
+        document = json_data({"index_name": future.index.name, "time": index, **columns})
+        print(json.dumps(document, indent=2, allow_nan=False))  # a non-finite forecast is null
     elif not args.output:
         print(future.to_csv(), end="")
     else:

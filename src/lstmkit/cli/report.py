@@ -62,17 +62,18 @@ def _table(header: list[str], rows: list[list[str]], classes: list[str] | None =
 
 def _scores_table(metrics: dict[str, Any], kind: str) -> str:
     models = metrics["models"]
-    best = min(models, key=lambda name: models[name][kind]["rmse"])
+    scored = [name for name in models if models[name][kind]["rmse"] is not None]
+    best = min(scored, key=lambda name: models[name][kind]["rmse"]) if scored else None
     rows, classes = [], []
     for name, result in models.items():
         scores = result[kind]
         rows.append(
             [
                 escape(MODEL_LABELS.get(name, name)),
-                _number(scores["rmse"]),
-                _number(scores["mae"]),
-                _number(scores["mape"]),
-                _number(scores["r2"]),
+                *(
+                    "not finite" if key in scores.get("not_finite", ()) else _number(scores[key])
+                    for key in ("rmse", "mae", "mape", "r2")
+                ),
             ]
         )
         classes.append("best" if name == best else "")
@@ -127,7 +128,12 @@ def render_report(
     best = metrics["best_one_step"]
     lstm_rmse = metrics["models"]["lstm"]["one_step"]["rmse"]
     verdict = (
-        "The LSTM has the lowest one-step RMSE on the held-out part."
+        "No model has a finite one-step RMSE on the held-out part: the forecasts overflowed."
+        if best is None
+        else f"The LSTM's one-step forecasts are not finite; {MODEL_LABELS.get(best, best)} "
+        "has the lowest one-step RMSE."
+        if lstm_rmse is None
+        else "The LSTM has the lowest one-step RMSE on the held-out part."
         if best == "lstm"
         else f"{MODEL_LABELS.get(best, best)} beats the LSTM on the held-out part "
         f"(one-step RMSE {metrics['models'][best]['one_step']['rmse']:.4g} against "

@@ -4,7 +4,7 @@ over two hooks a forecaster defines (``_fit`` and ``_forecast``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from lstmkit._registry import register_class
+from lstmkit.data.reading import (
+    check_fill,
+    fill_gaps,
+    fill_values,
+    looks_like_dates,
+    parse_dates,
+    parse_numbers,
+    regular_frequency,
+)
 from lstmkit.data.scores import mae, mape, r2, rmse
 
 __all__ = ["BaseForecaster", "Series", "future_index", "prepare_series"]
@@ -30,23 +39,51 @@ class Series:
     date_column: str | None
     freq: str | None
 
+    def rows(self, start: int | None = None, stop: int | None = None) -> Series:
+        """The rows ``start:stop`` (positions) as a Series of the same columns and frequency."""
+        return replace(self, frame=self.frame.iloc[start:stop])
 
-def _parse_dates(column: pd.Series) -> pd.DatetimeIndex | None:
-    """The column as dates, or ``None`` when some value is not a date. Quarterly text such as
-    ``1970 Q1`` parses too."""
-    text = column.astype(str)
-    try:
-        return pd.DatetimeIndex(pd.to_datetime(text, format="mixed"))
-    except (ValueError, TypeError):
-        pass
-    try:
-        return pd.PeriodIndex(text.str.replace(" ", "-"), freq="Q").to_timestamp()
-    except (ValueError, TypeError):
-        return None
+
+def _check_values(used: pd.DataFrame, fill: str | None) -> None:
+    """Refuse NaN (unless ``fill`` closes it), inf and values past float32's range, naming the
+    column and the row."""
+    values = used.to_numpy()
+    if fill is None and np.isnan(values).any():
+        column = used.columns[np.isnan(values).any(axis=0)][0]
+        row = used.index[used[column].isna().to_numpy()][0]
+        raise ValueError(
+            f"column {column!r} has a gap (NaN) at row {row}; fill it first (or fill=...)"
+        )
+    if np.isinf(values).any():
+        column = used.columns[np.isinf(values).any(axis=0)][0]
+        row = used.index[np.isinf(used[column].to_numpy())][0]
+        raise ValueError(
+            f"column {column!r} holds {used.loc[row, column]} (infinite) at row {row}; "
+            "replace it first"
+        )
+    big = np.abs(np.nan_to_num(values)) > _FLOAT32_MAX
+    if big.any():
+        column = used.columns[big.any(axis=0)][0]
+        row = used.index[big[:, list(used.columns).index(column)]][0]
+        raise ValueError(
+            f"column {column!r} holds {used.loc[row, column]:g} at row {row}, beyond the float32 "
+            f"range (±{_FLOAT32_MAX:.3g}) the network computes in; rescale the column first"
+        )
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def prepare_series(
-    data: Any, *, target: Any = None, features: Any = None, date_column: str | None = None
+    data: Any,
+    *,
+    target: Any = None,
+    features: Any = None,
+    date_column: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    fill: str | None = None,
+    decimal: str | None = None,
 ) -> Series:
     """Check ``data`` and make the :class:`Series` a forecaster reads.
 
@@ -54,8 +91,18 @@ def prepare_series(
     ``target``: a column name (or index for arrays) or a list; ``None`` means the only numeric
     column. ``features``: other numeric input columns, ``None`` for a univariate series.
     ``date_column``: the column of dates; ``None`` detects the one non-numeric column that
-    parses completely as dates.
+    parses completely as dates. ``date_format`` (``'%d/%m/%Y'``) and ``dayfirst`` say how to
+    read the dates where the column does not settle it (see :mod:`lstmkit.data.reading`).
+    ``fill``: a regular dated series that skips some times is refused, naming the first one
+    skipped, unless ``fill`` is ``'interpolate'``, ``'ffill'`` or ``'zero'``, which adds the
+    skipped times (and fills NaN values) that way. ``decimal``: ``','`` or ``'.'``, for text
+    columns of numbers such as ``'1,500'`` that nothing else settles.
     """
+    check_fill(fill)
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise ValueError(f"dayfirst must be True, False or None; got dayfirst={dayfirst!r}")
+    if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
+        raise ValueError(f"date_format={date_format!r} is not a strftime format such as '%d/%m/%Y'")
     if isinstance(data, pd.DataFrame):
         frame = data.reset_index(drop=True)
     else:
@@ -70,9 +117,30 @@ def prepare_series(
     if len(frame) < 2:
         raise ValueError(f"a series needs at least 2 rows; got {len(frame)}")
 
+    # Text columns of numbers written with thousands separators or decimal commas become
+    # numbers before anything looks for dates (dateutil reads "112,000" as a date).
+    # A column whose numbers cannot be read without guessing keeps its error, raised only if
+    # the column is used (an unused column of codes must not stop the run).
+    unreadable: dict[str, ValueError] = {}
+    for name in columns:
+        column = frame[name]
+        if name != date_column and not (
+            pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
+        ):
+            try:
+                numbers = parse_numbers(frame[name], name, decimal)
+            except ValueError as error:
+                unreadable[name] = error
+                continue
+            if numbers is not None:
+                frame[name] = numbers
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
     if date_column is None:
-        candidates = [c for c in columns if c not in numeric and _parse_dates(frame[c]) is not None]
+        candidates = [
+            c
+            for c in columns
+            if c not in numeric and c not in unreadable and looks_like_dates(frame[c])
+        ]
         if len(candidates) > 1:
             raise ValueError(
                 f"several columns hold dates ({candidates}); choose one with date_column=..."
@@ -88,6 +156,8 @@ def prepare_series(
             name = str(item)
             if name not in columns:
                 raise ValueError(f"{argument} {item!r} is not a column; the columns are {columns}")
+            if name in unreadable:
+                raise unreadable[name]
             if name not in numeric:
                 values = frame[name]
                 text = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
@@ -101,6 +171,8 @@ def prepare_series(
 
     if target is None:
         usable = [c for c in numeric if c != date_column]
+        if not usable and unreadable:
+            raise next(iter(unreadable.values()))
         if len(usable) != 1:
             raise ValueError(
                 f"say which column to forecast with target=...; the numeric columns are {usable}"
@@ -110,25 +182,104 @@ def prepare_series(
     feature_names = [] if features is None else names(features, "feature")
     feature_names = [c for c in feature_names if c not in targets]
     used = frame[feature_names + targets].astype(np.float64)
-    if used.isna().to_numpy().any():
-        column = used.columns[used.isna().any().to_numpy()][0]
-        row = used.index[used[column].isna().to_numpy()][0]
-        raise ValueError(f"column {column!r} has a gap (NaN) at row {row}; fill it first")
+    _check_values(used, fill)
 
     freq = None
     if date_column is not None:
-        dates = _parse_dates(frame[date_column])
-        if dates is None:
-            raise ValueError(f"date_column {date_column!r} does not hold dates")
-        if dates.has_duplicates or not dates.is_monotonic_increasing:
+        dates = parse_dates(
+            frame[date_column], date_column, date_format=date_format, dayfirst=dayfirst
+        ).rename(date_column)
+        later = dates[1:] <= dates[:-1]
+        if later.any():
+            row = int(np.argmax(later)) + 1
             raise ValueError(
-                f"the dates in {date_column!r} must increase without repeats, one row per time"
+                f"the dates in {date_column!r} must increase without repeats, one row per time: "
+                f"row {row} ({_when(dates[row])}) does not come after row {row - 1} "
+                f"({_when(dates[row - 1])})"
             )
         used.index = dates
-        if len(dates) >= 3:
-            inferred = pd.DatetimeIndex(dates, freq="infer")
-            freq = inferred.freqstr if inferred.freq is not None else None
+        freq, grid = regular_frequency(dates)
+        if grid is not None:
+            missing = grid.difference(dates)
+            if fill is None:
+                before = dates[dates < missing[0]][-1]
+                raise ValueError(
+                    f"the dates in {date_column!r} skip {len(missing)} of the {len(grid)} "
+                    f"times of their frequency ({freq}), the first {_when(missing[0])} (after "
+                    f"{_when(before)}); fill them with fill='interpolate', 'ffill' or 'zero', "
+                    "or give the complete series"
+                )
+            used = fill_gaps(used, grid, fill)
+            used.index.freq = None
+    if fill is not None and used.isna().to_numpy().any():
+        used = fill_values(used, fill)
     return Series(used, targets, feature_names, date_column, freq)
+
+
+def _when(value: Any) -> str:
+    if not isinstance(value, pd.Timestamp):
+        return f"row {value}"
+    return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M:%S}"
+
+
+def _check_frequency(fitted: Series, series: Series) -> None:
+    """Refuse dated data that does not run at the frequency the forecaster was fitted on."""
+    index = series.frame.index
+    if fitted.freq is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return
+    expected = pd.date_range(index[0], periods=len(index), freq=fitted.freq)
+    if not expected.equals(pd.DatetimeIndex(index).rename(expected.name)):
+        found = series.freq or "no regular frequency"
+        raise ValueError(
+            f"the data's dates run at {found} ({_when(index[0])}, {_when(index[1])}, ...), but "
+            f"the forecaster was fitted on data of frequency {fitted.freq}; give data at "
+            f"{fitted.freq}"
+        )
+
+
+def _check_follows(fitted: Series, frame: pd.DataFrame) -> None:
+    """Refuse test data that does not start right after the fitted data (see walk_forward)."""
+    before, after = fitted.frame.index, frame.index
+    hint = "; pass allow_gap=True to score it anyway"
+    if isinstance(before, pd.DatetimeIndex) and isinstance(after, pd.DatetimeIndex):
+        last, first = before[-1], after[0]
+        if fitted.freq is not None:
+            expected = pd.date_range(last, periods=2, freq=fitted.freq)[1]
+            if first != expected:
+                raise ValueError(
+                    f"the test data starts at {_when(first)}, but the data the forecaster was "
+                    f"fitted on ends at {_when(last)}: it must start at {_when(expected)}, the "
+                    f"next time of its frequency ({fitted.freq}){hint}"
+                )
+        elif first <= last:
+            raise ValueError(
+                f"the test data starts at {_when(first)}, but the data the forecaster was "
+                f"fitted on ends at {_when(last)}: it must start after it{hint}"
+            )
+        return
+    # No dates: the rows cannot say where they belong, but a test that repeats rows of the
+    # fitted data (evaluate(train), or earlier rows) is caught.
+    seen, test = fitted.frame.to_numpy(), frame.to_numpy()
+    width = min(len(test), len(seen), 8)
+    if width < 2:
+        return
+    windows = np.lib.stride_tricks.sliding_window_view(seen, (width, seen.shape[1]))[:, 0]
+    same = np.all(windows == test[:width], axis=(1, 2))
+    starts = [int(np.argmax(same))] if same.any() else []
+    # The test may also start with the fitted data's last rows (fewer than `width` of them).
+    starts += [
+        start
+        for start in range(len(seen) - width + 1, len(seen) - 1)
+        if np.array_equal(seen[start:], test[: len(seen) - start])
+    ]
+    if starts:
+        start = starts[0]
+        end = min(start + width, len(seen)) - 1
+        raise ValueError(
+            f"the test data starts with rows {start}..{end} of the data the forecaster was "
+            f"fitted on (which ends at row {len(seen) - 1}); test data must follow the fitted "
+            f"data{hint}"
+        )
 
 
 def future_index(index: pd.Index, freq: str | None, steps: int) -> pd.Index:
@@ -172,9 +323,29 @@ class BaseForecaster(BaseEstimator):
     # -- public ---------------------------------------------------------------------------------
 
     def _prepare(self, data: Any) -> Series:
-        return prepare_series(
-            data, target=self.target, features=self.features, date_column=self.date_column
-        )
+        if isinstance(data, Series):
+            # Read by prepare_series already (with its date_format, dayfirst, fill options).
+            if self.target is not None:
+                wanted = self.target if isinstance(self.target, list | tuple) else [self.target]
+                if [str(name) for name in wanted] != list(data.target):
+                    raise ValueError(
+                        f"the Series forecasts {data.target}, but this forecaster's target is "
+                        f"{self.target!r}"
+                    )
+            return data
+        try:
+            return prepare_series(
+                data, target=self.target, features=self.features, date_column=self.date_column
+            )
+        except ValueError as error:
+            text = str(error)
+            if any(word in text for word in ("date_format=", "dayfirst=", "fill=", "decimal=")):
+                # Those are prepare_series's options, not the forecaster's: say how to pass them.
+                raise ValueError(
+                    f"{text} (read the data with lstmkit.forecast.prepare_series(data, ...) "
+                    f"and pass the Series it returns to {type(self).__name__})"
+                ) from None
+            raise
 
     def fit(self, data: Any, **fit_params: Any) -> BaseForecaster:
         """Learn from ``data`` (a DataFrame or array, rows in time order). ``fit_params`` go to
@@ -198,6 +369,7 @@ class BaseForecaster(BaseEstimator):
                 f"the data must have the columns the forecaster was fitted on "
                 f"({list(fitted.frame.columns)}); got {list(series.frame.columns)}"
             )
+        _check_frequency(fitted, series)
         return series
 
     def _shape(self, values: np.ndarray) -> np.ndarray:
@@ -218,27 +390,34 @@ class BaseForecaster(BaseEstimator):
         index = future_index(series.frame.index, series.freq, steps)
         return pd.DataFrame(np.asarray(values), index=index, columns=series.target)
 
-    def _joined(self, test: Any) -> tuple[pd.DataFrame, int]:
+    def _joined(self, test: Any, allow_gap: bool = False) -> tuple[pd.DataFrame, int]:
         fitted = self._fitted()
         frame = self._continuation(test).frame
+        if not allow_gap:
+            _check_follows(fitted, frame)
         if isinstance(fitted.frame.index, pd.DatetimeIndex):
             history = pd.concat([fitted.frame, frame])
         else:
             history = pd.concat([fitted.frame, frame], ignore_index=True)
         return history, len(fitted.frame)
 
-    def walk_forward(self, test: Any) -> np.ndarray:
+    def walk_forward(self, test: Any, allow_gap: bool = False) -> np.ndarray:
         """One-step-ahead forecasts for every row of ``test`` (which continues the fitted data),
         each from all observations before it — earlier test rows included — without refitting.
-        Shape ``(len(test),)`` or ``(len(test), n_targets)``."""
-        history, start = self._joined(test)
+        Shape ``(len(test),)`` or ``(len(test), n_targets)``.
+
+        ``test`` must start right after the fitted data: at the next time of its frequency
+        (dated data), after its last date (dates of no known frequency), or at least not with
+        rows of the fitted data again (undated data). ``allow_gap=True`` scores it anyway, as
+        if it followed on."""
+        history, start = self._joined(test, allow_gap)
         return self._shape(np.asarray(self._walk_forward(history, start), dtype=np.float64))
 
-    def evaluate(self, test: Any) -> dict[str, float]:
+    def evaluate(self, test: Any, allow_gap: bool = False) -> dict[str, float]:
         """``rmse``, ``mae``, ``mape`` (percent; NaN when the test target has a zero) and ``r2``
-        of :meth:`walk_forward` on ``test``, in original units."""
-        forecast = self.walk_forward(test)
-        history, start = self._joined(test)
+        of :meth:`walk_forward` on ``test``, in original units (``allow_gap``: see there)."""
+        forecast = self.walk_forward(test, allow_gap)
+        history, start = self._joined(test, allow_gap=True)
         actual = self._shape(history[self.series_.target].to_numpy()[start:])
         has_zero = np.any(actual == 0)
         return {
@@ -260,7 +439,12 @@ class BaseForecaster(BaseEstimator):
         n = len(series.frame)
         if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 2 <= start < n:
             raise ValueError(f"start must be a row position in [2, {n}); got start={start!r}")
-        frame_data = data.reset_index(drop=True) if isinstance(data, pd.DataFrame) else data
+        if isinstance(data, pd.DataFrame):
+            frame_data = data.reset_index(drop=True)
+        elif isinstance(data, Series):
+            frame_data = series
+        else:
+            frame_data = data
         rows = []
         fitted = None if refit else clone(self).fit(_head(frame_data, start))
         for origin in range(start, n, stride):
@@ -296,6 +480,8 @@ def backtest_scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _head(data: Any, rows: int) -> Any:
+    if isinstance(data, Series):
+        return data.rows(0, rows)
     if isinstance(data, pd.DataFrame):
         return data.iloc[:rows]
     return np.asarray(data)[:rows]

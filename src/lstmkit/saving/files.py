@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "check_lstmkit_path"]
+__all__ = ["atomic_write", "check_lstmkit_path", "clean_temporary_files"]
 
 _KERAS_SUFFIXES = (".h5", ".hdf5", ".keras")
 
@@ -31,11 +31,46 @@ def check_lstmkit_path(path: str | os.PathLike[str], argument: str = "path") -> 
     return text
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process (PermissionError), or no way to tell
+        return True
+    return True
+
+
+def clean_temporary_files(path: str | os.PathLike[str]) -> list[str]:
+    """Remove the temporary files that killed :func:`atomic_write` calls to ``path`` left:
+    ``.<name>.lstmkit-<pid>-<random>.tmp`` whose process is no longer running. Nothing else is
+    touched. Returns the paths removed."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}.lstmkit-"
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid_text = name[len(prefix) :].split("-", 1)[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, name))
+            removed.append(os.path.join(directory, name))
+    return removed
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, flush it to disk (fsync), then
     rename it over ``path`` and sync the directory. An error, a Ctrl-C or a killed process at
     any moment leaves ``path`` as it was (the old file or none); the temporary file is removed
-    unless the process itself dies, in which case a ``.<name>.*.tmp`` file may remain."""
+    unless the process itself dies, in which case a ``.<name>.lstmkit-<pid>-*.tmp`` file
+    remains until the next write to ``path`` removes it (see :func:`clean_temporary_files`)."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -44,8 +79,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         )
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot write {path!r}: it is a directory")
+    clean_temporary_files(path)
     fd, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+        prefix=f".{os.path.basename(path)}.lstmkit-{os.getpid()}-", suffix=".tmp", dir=directory
     )
     try:
         with os.fdopen(fd, "wb") as file:

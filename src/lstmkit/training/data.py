@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit import losses as losses_module
 from lstmkit.layers.base import Shape, format_shape
 
 __all__ = ["Aligned", "check_positive_int", "to_inputs", "to_targets"]
@@ -42,7 +43,8 @@ def _as_float_array(data: Any, argument: str) -> np.ndarray:
     elif hasattr(data, "to_numpy"):  # pandas DataFrame or Series
         data = data.to_numpy()
     try:
-        array = np.asarray(data, dtype=np.float32)
+        with np.errstate(over="ignore"):  # an overflow is reported below, by value
+            array = np.asarray(data, dtype=np.float32)
     except (TypeError, ValueError) as error:
         kind = getattr(np.asarray(data, dtype=object), "dtype", type(data))
         raise ValueError(
@@ -58,6 +60,15 @@ def _as_float_array(data: Any, argument: str) -> np.ndarray:
         raise ValueError(f"{argument} is empty; got shape {array.shape}")
     if not np.isfinite(array).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        try:
+            original = float(np.asarray(data)[bad])
+        except (TypeError, ValueError, IndexError):
+            original = float("nan")
+        if np.isfinite(original):
+            raise ValueError(
+                f"{argument} holds {original:g} at index {bad}, beyond the float32 range "
+                f"(±{np.finfo(np.float32).max:.3g}) lstmkit computes in; rescale the data first"
+            )
         raise ValueError(
             f"{argument} contains NaN or inf (first at index {bad}); "
             "clean or impute the data before passing it"
@@ -123,7 +134,63 @@ def to_targets(
             f"{argument} has shape {array.shape} but the model's output has shape "
             f"{format_shape(output_shape)}{hint}"
         )
+    if loss_name is not None:
+        _check_labels(array, output_shape, argument, loss_name)
     return torch.from_numpy(array)
+
+
+def _where(array: np.ndarray, mask: np.ndarray) -> tuple[str, float]:
+    """'row i' (or the index, for arrays of more than 2 axes) of the first True, and the value."""
+    index = tuple(int(i) for i in np.argwhere(mask)[0])
+    where = f"row {index[0]}" if array.ndim <= 2 else f"index {index}"
+    value = float(array[index])
+    return where, value
+
+
+def _label(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _check_labels(array: np.ndarray, output_shape: Shape, argument: str, loss_name: str) -> None:
+    """Refuse class labels a cross-entropy loss cannot take, with the label, the row and the
+    number of classes (once per fit/evaluate call; the batches are not checked again)."""
+    function = losses_module.function(loss_name)
+    classes = output_shape[-1]
+    if function is losses_module.sparse_categorical_crossentropy:
+        fractional = array != np.floor(array)
+        if fractional.any():
+            where, value = _where(array, fractional)
+            raise ValueError(
+                f"{argument} holds {value!r} at {where}; sparse_categorical_crossentropy needs "
+                "integer class labels"
+            )
+        if classes is not None:
+            outside = (array < 0) | (array >= classes)
+            if outside.any():
+                where, value = _where(array, outside)
+                raise ValueError(
+                    f"{argument} holds the label {_label(value)} at {where}, but the model's "
+                    f"output has {classes} classes (labels 0 to {classes - 1}) for "
+                    "sparse_categorical_crossentropy"
+                )
+    elif function in (
+        losses_module.binary_crossentropy,
+        losses_module.categorical_crossentropy,
+    ):
+        outside = (array < 0) | (array > 1)
+        if outside.any():
+            where, value = _where(array, outside)
+            if function is losses_module.binary_crossentropy:
+                expected = "labels 0 or 1 (or probabilities between them)"
+            else:
+                expected = (
+                    f"one-hot rows over the {classes} classes (values 0 or 1); for integer "
+                    "labels use loss='sparse_categorical_crossentropy'"
+                )
+            raise ValueError(
+                f"{argument} holds the label {_label(value)} at {where}, but "
+                f"{function.__name__} needs {expected}"
+            )
 
 
 def _fits(shape: tuple[int, ...], output_shape: Shape) -> bool:
