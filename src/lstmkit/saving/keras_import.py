@@ -36,7 +36,9 @@ anything is read, and the count too.
 
 What is refused with a ``ValueError`` that names the file, the layer, the argument and its value:
 layers lstmkit does not have (``Lambda``, ``Attention``, a dotted module path as a class name...),
-classes from modules other than Keras's, functional and subclassed models, regularizers,
+classes from modules other than Keras's, functional and subclassed models, activity
+regularizers and regularizers other than L1/L2/L1L2 (those import: the layer's
+``weight_regularizers``, whose penalties training and evaluation add to the loss as Keras does),
 constraints, dtype policies other than float32, ``time_major=True``, ``channels_first``, LoRA or
 quantized layers, unknown initializers and activations, and weights whose count, shape or dtype
 do not match. Keras-only arguments that hold their neutral value are dropped; ``unroll``,
