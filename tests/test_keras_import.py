@@ -401,16 +401,33 @@ def test_functional_models_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
-def test_a_regularizer_is_refused_naming_layer_key_and_value(tmp_path, suffix):
+def test_regularizers_import_and_a_constraint_is_refused_naming_layer_key_and_value(
+    tmp_path, suffix
+):
+    # L1/L2/L1L2 regularizers are imported: the loss lstmkit evaluates includes their penalty,
+    # as Keras's does.
     model = keras.Sequential(
         [keras.Input((6, 3)), L.LSTM(2, name="encoder", kernel_regularizer="l2"), L.Dense(1)]
     )
+    model.compile(optimizer="sgd", loss="mse")
     _save(model, tmp_path / f"regularized{suffix}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = load_keras_model(tmp_path / f"regularized{suffix}")
+    y = np.ones((5, 1), dtype="float32")
+    assert ours.layers[0].weight_regularizers["kernel"].l2 == pytest.approx(0.01)
+    assert ours.evaluate(X, y, verbose=0) == pytest.approx(
+        model.evaluate(X, y, verbose=0), rel=1e-5
+    )
+    constrained = keras.Sequential(
+        [keras.Input((6, 3)), L.LSTM(2, name="encoder", kernel_constraint="non_neg"), L.Dense(1)]
+    )
+    _save(constrained, tmp_path / f"constrained{suffix}")
     with pytest.raises(
         KerasImportError,
-        match=r"layer 'encoder' \(LSTM\) sets kernel_regularizer=.*'L2'.*cannot honour",
+        match=r"layer 'encoder' \(LSTM\) sets kernel_constraint=.*NonNeg.*cannot honour",
     ):
-        load_keras_model(tmp_path / f"regularized{suffix}")
+        load_keras_model(tmp_path / f"constrained{suffix}")
 
 
 @pytest.mark.parametrize(

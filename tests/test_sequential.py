@@ -453,7 +453,7 @@ def compiled() -> Sequential:
             np.zeros((8, 5, 2)),
             np.zeros(8),
             {"epochs": -1},
-            "epochs must be a positive integer; got epochs=-1",
+            "epochs must be a non-negative integer; got epochs=-1",
         ),
         (
             np.zeros((8, 5, 2)),

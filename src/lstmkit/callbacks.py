@@ -184,8 +184,9 @@ class ModelCheckpoint(_MonitorCallback):
     ``save_freq`` batches (Keras's ``ModelCheckpoint``).
 
     ``filepath`` may hold ``{epoch}`` (from 1), ``{batch}`` and any log key
-    (``"ckpt-{epoch:02d}-{val_loss:.3f}.lstmkit"``). With ``save_best_only`` the file is written
-    only when ``monitor`` improves. Files are written atomically (see
+    (``"ckpt-{epoch:02d}-{val_loss:.3f}.lstmkit"``). A Keras name (``best.h5``, ``best.keras``)
+    writes the Keras file (see :mod:`lstmkit.saving.keras_export`). With ``save_best_only`` the
+    file is written only when ``monitor`` improves. Files are written atomically (see
     :func:`lstmkit.saving.save_model`): a crash or Ctrl-C during a save leaves the previous file
     whole. A full checkpoint holds the optimizer state and the training stream, so
     ``load_model(path)`` then ``fit(..., initial_epoch=<epochs done>)`` resumes exactly.
@@ -206,7 +207,13 @@ class ModelCheckpoint(_MonitorCallback):
         from lstmkit.saving.files import check_lstmkit_path
 
         self.filepath = os.fspath(filepath)
-        check_lstmkit_path(self.filepath, "ModelCheckpoint filepath")
+        if not self.filepath.lower().endswith((".keras", ".h5", ".hdf5")):
+            check_lstmkit_path(self.filepath, "ModelCheckpoint filepath")
+        elif save_weights_only and self.filepath.lower().endswith(".keras"):
+            raise ValueError(
+                f"ModelCheckpoint: save_weights_only=True writes a weights file; "
+                f"{self.filepath!r} names a whole .keras model (use a .weights.h5 name)"
+            )
         if save_freq != "epoch" and (
             isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0
         ):

@@ -335,14 +335,29 @@ class Loss:
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.fn_kwargs = kwargs
 
-    def __call__(self, y_true: Any, y_pred: Any, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        mask: torch.Tensor | None = None,
+        sample_weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """The reduced loss. ``mask`` ``(batch, timesteps)``, the timestep mask of a sequence
         output: masked positions are left out, the rest averaged (Keras's
-        ``sum(values * mask) / (sum(mask) + epsilon)``)."""
+        ``sum(values * mask) / (sum(mask) + epsilon)``). ``sample_weight`` ``(batch,)`` weighs
+        each sample's values: Keras's ``sum(values * weight) / number of values``."""
         y_true, y_pred = _same_rank(y_true, y_pred)
         values = self.fn(y_true, y_pred, **self.fn_kwargs)
         if not isinstance(values, torch.Tensor):
             values = torch.as_tensor(values, dtype=y_pred.dtype)
+        if sample_weight is not None and values.dim() > 0:
+            weights = sample_weight.to(values.dtype).reshape(-1, *([1] * (values.dim() - 1)))
+            weights = weights.expand_as(values)
+            if mask is not None and values.shape == mask.shape:
+                # Keras 3 scales the mask so that the mean over kept positions stays a mean.
+                kept = mask.to(values.dtype)
+                weights = weights * kept * (kept.numel() / (kept.sum() + backend.epsilon()))
+            return (values * weights).sum() / max(values.numel(), 1)
         if mask is not None and values.shape == mask.shape:
             weights = mask.to(values.dtype)
             return (values * weights).sum() / (weights.sum() + backend.epsilon())

@@ -302,6 +302,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(demo)
     demo.set_defaults(handler=_demo)
+
+    run_parser = commands.add_parser(
+        "run",
+        help="run a Keras script on lstmkit: lstmkit run SCRIPT.py [ARGS...]",
+        description=(
+            "Run a Keras (1, 2 or 3) LSTM script as `python SCRIPT.py ARGS...` would, with its "
+            "imports of keras, tensorflow.keras and tf_keras answered by lstmkit's Keras "
+            "namespace (lstmkit.keras)."
+        ),
+    )
+    run_parser.add_argument("script", metavar="SCRIPT.py", help="the script to run")
+    run_parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     return parser
 
 
@@ -503,6 +515,12 @@ def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``lstmkit`` with ``argv`` (default ``sys.argv[1:]``); the exit status."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words and words[0] == "run":
+        # Everything after the script's name is the script's; argparse would read its options.
+        from lstmkit.cli.run import run_command
+
+        return run_command(words[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

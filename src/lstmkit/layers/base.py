@@ -248,7 +248,11 @@ class Layer(ABC):
             self.check_built_for(shape)
         else:
             declared = self.batch_input_shape
-            self.build_for((declared[0] if declared else None, *shape[1:]))
+            batch = declared[0] if declared else None
+            if batch is None and self.stateful:
+                # Keras 3: a stateful layer called eagerly keeps states for its first batch.
+                batch = shape[0]
+            self.build_for((batch, *shape[1:]))
         with torch.set_grad_enabled(not as_numpy and torch.is_grad_enabled()):
             out = self.call(x, training=training, **kwargs)
         if not as_numpy:
@@ -256,6 +260,29 @@ class Layer(ABC):
         if isinstance(out, list | tuple):
             return [o.detach().cpu().numpy() for o in out]
         return out.detach().cpu().numpy()
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output(s) of the layer's first call on symbolic tensors (Keras's
+        ``layer.output``)."""
+        node = getattr(self, "_first_node", None)
+        if node is None:
+            raise AttributeError(
+                f"layer {self.name!r} has not been called on a symbolic tensor, so it has no "
+                "output yet"
+            )
+        return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of the layer's first call on symbolic tensors."""
+        node = getattr(self, "_first_node", None)
+        if node is None:
+            raise AttributeError(
+                f"layer {self.name!r} has not been called on a symbolic tensor, so it has no "
+                "input yet"
+            )
+        return node.inputs
 
     def compute_output_shapes(self, input_shape: Shape) -> list[Shape]:
         """Every output's shape: one for most layers; recurrent layers with

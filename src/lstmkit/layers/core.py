@@ -23,6 +23,9 @@ def check_positive_int(layer: str, argument: str, value: Any) -> int:
     return value
 
 
+_INPUT_DTYPES = ("float32", "int8", "int16", "int32", "int64", "uint8", "int", "bool")
+
+
 @register_layer
 class InputLayer(Layer):
     """Declares the input shape of a model: ``InputLayer(shape=(timesteps, features))``.
@@ -39,10 +42,20 @@ class InputLayer(Layer):
         batch_shape: tuple[int | None, ...] | None = None,
         input_shape: tuple[int | None, ...] | None = None,
         name: str | None = None,
+        dtype: str | None = None,
         **kwargs: Any,
     ) -> None:
         if shape is not None and input_shape is not None:
             raise ValueError("InputLayer takes shape= or input_shape=, not both")
+        dtype = None if dtype is None else str(getattr(dtype, "__name__", dtype))
+        if dtype is not None and dtype not in _INPUT_DTYPES:
+            raise ValueError(
+                "InputLayer takes dtype float32 or an integer type (token ids); got "
+                f"dtype={dtype!r}"
+            )
+        #: The declared dtype: integer inputs (token ids for an Embedding) are fed as float32,
+        #: which holds every integer below 2**24 exactly.
+        self.dtype = dtype or "float32"
         shape = shape if shape is not None else input_shape
         if shape is None and batch_shape is None:
             raise ValueError("InputLayer needs shape=(timesteps, features) or batch_shape=")
@@ -53,13 +66,21 @@ class InputLayer(Layer):
             batch_input_shape=batch_shape,
             **kwargs,
         )
-        self.output = KerasTensor(self.batch_input_shape, self.name)
+        self._output_tensor = KerasTensor(self.batch_input_shape, self.name)
+
+    @property
+    def output(self) -> KerasTensor:
+        """The symbolic tensor this input layer makes."""
+        return self._output_tensor
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return inputs
 
     def get_config(self) -> dict[str, Any]:
-        return {"batch_shape": list(self.batch_input_shape), "name": self.name}
+        config = {"batch_shape": list(self.batch_input_shape), "name": self.name}
+        if self.dtype != "float32":
+            config["dtype"] = self.dtype
+        return config
 
 
 def Input(  # noqa: N802 - Keras's spelling

@@ -13,7 +13,15 @@ from typing import Any, Protocol
 
 from lstmkit.layers.shapes import Shape, format_shape
 
-__all__ = ["KerasTensor", "Node", "SymbolicLayer", "is_symbolic", "order_nodes", "symbolic_call"]
+__all__ = [
+    "KerasTensor",
+    "Node",
+    "SymbolicLayer",
+    "is_symbolic",
+    "node_inputs",
+    "order_nodes",
+    "symbolic_call",
+]
 
 
 class SymbolicLayer(Protocol):
@@ -26,7 +34,7 @@ class SymbolicLayer(Protocol):
     def compute_output_shapes(self, input_shape: Shape) -> list[Shape]: ...
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class KerasTensor:
     """A symbolic tensor: made by :func:`Input`, or by calling a layer on symbolic tensors.
     ``shape`` includes the batch dimension (``None`` when not fixed); ``node`` is the layer call
@@ -42,16 +50,24 @@ class KerasTensor:
     def ndim(self) -> int:
         return len(self.shape)
 
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={format_shape(self.shape)}, name={self.name!r}>"
+
 
 @dataclass(eq=False)
 class Node:
-    """One call of ``layer``: on ``inputs`` (its sequence input) with ``states`` (tensors given as
-    ``initial_state``), making ``outputs``."""
+    """One call of ``layer``: on ``inputs`` (its sequence input; a list for a merge layer) with
+    ``states`` (tensors given as ``initial_state``), making ``outputs``."""
 
     layer: SymbolicLayer
-    inputs: KerasTensor
+    inputs: Any
     states: list[KerasTensor]
     outputs: list[KerasTensor] = field(default_factory=list)
+
+
+def node_inputs(node: Node) -> list[KerasTensor]:
+    """The tensors ``node`` reads (several for a merge layer, else one)."""
+    return list(node.inputs) if isinstance(node.inputs, list) else [node.inputs]
 
 
 def is_symbolic(value: Any) -> bool:
@@ -67,10 +83,26 @@ def symbolic_call(
     """Build ``layer`` for ``inputs``'s shape and return its symbolic output(s)."""
     if kwargs.get("mask") is not None:
         raise ValueError(f"{layer.name}: masks come from Masking/Embedding layers in a graph")
+    if getattr(layer, "takes_list", False):
+        # A merge layer: one node reading several tensors, no states.
+        if not isinstance(inputs, list) or not all(isinstance(t, KerasTensor) for t in inputs):
+            raise ValueError(f"{layer.name} merges a list of symbolic tensors; got {inputs!r}")
+        layer.build_for([t.shape for t in inputs])
+        node = Node(layer, list(inputs), [])
+        _remember(layer, node)
+        node.outputs = [
+            KerasTensor(
+                tuple(layer.compute_output_shape([t.shape for t in inputs])),
+                f"{layer.name}/0",
+                node,
+                0,
+            )
+        ]
+        return node.outputs[0]
     if not isinstance(inputs, KerasTensor):
         raise ValueError(
             f"{layer.name} takes one symbolic input; got {type(inputs).__name__} "
-            "(layers that merge several inputs are not available)"
+            "(to combine several, merge them first: Concatenate, Add, ...)"
         )
     layer.build_for(inputs.shape)
     states: list[KerasTensor] = []
@@ -93,11 +125,18 @@ def symbolic_call(
                     f"{format_shape(state.shape)}; expected {format_shape(shape)}"
                 )
     node = Node(layer, inputs, states)
+    _remember(layer, node)
     shapes = layer.compute_output_shapes(inputs.shape)
     node.outputs = [
         KerasTensor(tuple(shape), f"{layer.name}/{i}", node, i) for i, shape in enumerate(shapes)
     ]
     return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+
+
+def _remember(layer: Any, node: Node) -> None:
+    """Keep the layer's first call, for ``layer.input``/``layer.output``."""
+    if getattr(layer, "_first_node", None) is None:
+        layer._first_node = node
 
 
 def _state_shapes(layer: Any, inputs: KerasTensor) -> list[tuple[int | None, ...]]:
@@ -136,7 +175,7 @@ def order_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[N
         if id(node) in visiting:
             raise ValueError(f"the graph has a cycle through layer {node.layer.name!r}")
         visiting.add(id(node))
-        for parent in [node.inputs, *node.states]:
+        for parent in [*node_inputs(node), *node.states]:
             visit(parent)
         visiting.discard(id(node))
         done.add(id(node))

@@ -73,7 +73,8 @@ class Model(Sequential):
             if not any(node.layer is known for known in layers):
                 layers.append(node.layer)
         self._layers = layers
-        self._several_inputs = isinstance(inputs, list | tuple)
+        # Keras: a one-element list of inputs is one input (x need not be wrapped in a list).
+        self._several_inputs = isinstance(inputs, list | tuple) and len(inputs) > 1
         self._several_outputs = isinstance(outputs, list | tuple)
         shapes_in = [tuple(t.shape) for t in self._input_tensors]
         shapes_out = [tuple(t.shape) for t in self._output_tensors]
@@ -133,8 +134,12 @@ class Model(Sequential):
         masks: dict[int, torch.Tensor | None] = {}
         for node in self._nodes:
             layer = node.layer
-            x = values[id(node.inputs)]
-            mask = masks.get(id(node.inputs))
+            if isinstance(node.inputs, list):  # a merge layer
+                x = [values[id(t)] for t in node.inputs]
+                mask = None
+            else:
+                x = values[id(node.inputs)]
+                mask = masks.get(id(node.inputs))
             kwargs: dict[str, Any] = {"training": training}
             if node.states:
                 kwargs["initial_state"] = [values[id(s)] for s in node.states]
@@ -197,7 +202,11 @@ class Model(Sequential):
             "calls": [
                 {
                     "layer": node.layer.name,
-                    "input": names[id(node.inputs)],
+                    "input": (
+                        [names[id(t)] for t in node.inputs]
+                        if isinstance(node.inputs, list)
+                        else names[id(node.inputs)]
+                    ),
                     "initial_state": [names[id(s)] for s in node.states],
                     "outputs": outs,
                 }
@@ -254,11 +263,9 @@ class Model(Sequential):
                 raise ValueError(f"a call names an unknown layer {call['layer']!r}")
             layer = layers[call["layer"]]
             states = [tensor(name) for name in call["initial_state"]]
-            out = (
-                layer(tensor(call["input"]), initial_state=states)
-                if states
-                else layer(tensor(call["input"]))
-            )
+            given = call["input"]
+            source = [tensor(name) for name in given] if isinstance(given, list) else tensor(given)
+            out = layer(source, initial_state=states) if states else layer(source)
             outs = out if isinstance(out, list) else [out]
             if not isinstance(call["outputs"], list) or len(call["outputs"]) != len(outs):
                 raise ValueError(f"the call of {call['layer']!r} makes {len(outs)} outputs")

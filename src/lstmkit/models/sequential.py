@@ -265,6 +265,10 @@ class Sequential:
         validation_data: tuple[Any, Any] | None = None,
         shuffle: bool = True,
         initial_epoch: int = 0,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
     ) -> History:
         """Train for ``epochs`` passes over ``x`` (``(samples, *input_shape[1:])``) and ``y``
         (``(samples, *output_shape[1:])``; ``(samples,)`` for one output unit).
@@ -273,6 +277,12 @@ class Sequential:
         ``validation_split`` holds out the last fraction of samples before shuffling.
         ``verbose``: ``'auto'``/1 progress bar, 2 one line per epoch, 0 silent. Returns a
         :class:`History` whose ``history`` has ``loss``, the metrics, and ``val_`` versions.
+
+        ``x`` may also be a Keras ``Sequence`` (``len()`` batches, ``x[i]`` batch ``i``) or a
+        generator of batches, each ``(x, y)`` or ``(x, y, sample_weight)``; a generator gives
+        ``steps_per_epoch`` batches an epoch. ``sample_weight`` ``(samples,)`` weighs each
+        sample's loss and ``class_weight`` (class index -> weight) each class's, as Keras
+        (metrics stay unweighted). ``epochs=0`` trains nothing.
         """
         return self._compiled("fit").fit(
             x,
@@ -285,6 +295,10 @@ class Sequential:
             validation_data=validation_data,
             shuffle=shuffle,
             initial_epoch=initial_epoch,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
         )
 
     def evaluate(
@@ -294,21 +308,33 @@ class Sequential:
         batch_size: int | None = None,
         verbose: int | str = "auto",
         return_dict: bool = False,
+        sample_weight: Any = None,
+        steps: int | None = None,
     ) -> float | list[float] | dict[str, float]:
-        """The loss on ``(x, y)``, or ``[loss, *metrics]`` when metrics were compiled."""
-        logs = self._compiled("evaluate").evaluate(x, y, batch_size=batch_size, verbose=verbose)
+        """The loss on ``(x, y)``, or ``[loss, *metrics]`` when metrics were compiled. ``x`` may
+        be a Sequence or a generator of ``(x, y)`` batches (``steps`` of them)."""
+        logs = self._compiled("evaluate").evaluate(
+            x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight, steps=steps
+        )
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = 0) -> np.ndarray:
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = 0,
+        steps: int | None = None,
+    ) -> np.ndarray:
         """The model's output for ``x`` as a NumPy array ``(samples, *output_shape[1:])``.
 
         Needs no ``compile``. A stateful model carries its state through the batches, in order.
+        ``x`` may be a Sequence or a generator of batches (``steps`` of them).
         """
         trainer = self._trainer or Trainer(self, None, None, [])
-        return trainer.predict(x, batch_size=batch_size)
+        return trainer.predict(x, batch_size=batch_size, steps=steps)
 
     def predict_classes(
         self, x: Any, batch_size: int | None = None, verbose: int | str = 0

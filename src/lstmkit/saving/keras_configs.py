@@ -16,14 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit import activations, initializers, losses, optimizers
+from lstmkit import activations, initializers, losses, optimizers, regularizers
 from lstmkit import metrics as metrics_module
 from lstmkit._registry import registered_class
+from lstmkit.layers.activation import LeakyReLU
 from lstmkit.layers.base import Layer, deferred_weights
 from lstmkit.layers.convolutional import Conv1D, MaxPooling1D
 from lstmkit.layers.core import Activation, Dense, Dropout, InputLayer
 from lstmkit.layers.embedding import Embedding
 from lstmkit.layers.masking import Masking
+from lstmkit.layers.normalization import BatchNormalization
+from lstmkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, Permute, Reshape
 from lstmkit.layers.recurrent import GRU, LSTM, SimpleRNN
 from lstmkit.layers.reshaping import Flatten, RepeatVector
 from lstmkit.layers.wrappers import Bidirectional, TimeDistributed
@@ -35,21 +38,37 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (
         Activation,
+        BatchNormalization,
         Bidirectional,
         Conv1D,
         Dense,
         Dropout,
         Embedding,
         Flatten,
+        GlobalAveragePooling1D,
+        GlobalMaxPooling1D,
         GRU,
         InputLayer,
         LSTM,
+        LeakyReLU,
         Masking,
         MaxPooling1D,
+        Permute,
         RepeatVector,
+        Reshape,
         SimpleRNN,
         TimeDistributed,
     )
+}
+
+#: Keras's regularizer arguments and the weights they penalise (L1, L2, L1L2 import).
+_REGULARIZED_WEIGHTS = {
+    "kernel_regularizer": "kernel",
+    "recurrent_regularizer": "recurrent_kernel",
+    "bias_regularizer": "bias",
+    "embeddings_regularizer": "embeddings",
+    "beta_regularizer": "beta",
+    "gamma_regularizer": "gamma",
 }
 
 #: Deepest nesting of wrapper layers (``TimeDistributed(Bidirectional(...))``).
@@ -68,6 +87,11 @@ _NEUTRAL_LAYER_ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "recurrent_constraint": (None,),
     "bias_constraint": (None,),
     "embeddings_constraint": (None,),
+    "beta_regularizer": (None,),
+    "gamma_regularizer": (None,),
+    "beta_constraint": (None,),
+    "gamma_constraint": (None,),
+    "synchronized": (False,),
     "time_major": (False,),
     "data_format": ("channels_last", None),
     "groups": (1,),
@@ -290,9 +314,15 @@ def _make_layer(
     what = f"layer {name!r} ({class_name})" if depth == 0 else f"{where} > {name!r} ({class_name})"
     accepted = _accepted_arguments(cls)
     kwargs: dict[str, Any] = {}
+    penalties: dict[str, Any] = {}
     for key, value in config.items():
         if key == "dtype":
             _float32_policy(what, value)
+        elif key in _REGULARIZED_WEIGHTS and value is not None and key not in accepted:
+            try:
+                penalties[_REGULARIZED_WEIGHTS[key]] = regularizers.deserialize(value)
+            except ValueError as error:
+                raise _RefusedError(f"{what}: {key}: {error}") from None
         elif key in _STRATEGY_ARGUMENTS or key == "shared_object_id":
             continue
         elif key in _NEUTRAL_LAYER_ARGUMENTS and key not in accepted:
@@ -325,6 +355,8 @@ def _make_layer(
         layer = cls(**kwargs)
     except (TypeError, ValueError) as error:
         raise _RefusedError(f"{what}: lstmkit cannot make this layer ({error})") from None
+    if penalties:
+        layer.weight_regularizers = penalties  # added to the loss by the training loop
     return layer, class_name
 
 

@@ -176,12 +176,15 @@ def _weight_name_matches(param_key: str, weight_name: str) -> bool:
     return True
 
 
-def _legacy_datasets(h5: Any, layers: list[tuple[Layer, str, str]]) -> list[list[Any]]:
+def _legacy_datasets(
+    h5: Any, layers: list[tuple[Layer, str, str]], root_is_file: bool = False
+) -> list[list[Any]]:
     """Each layer's datasets in a legacy ``.h5`` file, found through ``layer_names`` and each
-    layer group's ``weight_names``; every layer with weights in the file is accounted for."""
+    layer group's ``weight_names``; every layer with weights in the file is accounted for.
+    ``root_is_file``: the layer groups are at the file's root (Keras 2's ``save_weights``)."""
     import h5py
 
-    root = _hard_child(h5, "model_weights", "the file")
+    root = h5 if root_is_file else _hard_child(h5, "model_weights", "the file")
     if root is None:
         raise _RefusedError("the file has a model_config but no model_weights group")
     layer_names = [_text(n) for n in root.attrs.get("layer_names", [])]

@@ -36,7 +36,9 @@ anything is read, and the count too.
 
 What is refused with a ``ValueError`` that names the file, the layer, the argument and its value:
 layers lstmkit does not have (``Lambda``, ``Attention``, a dotted module path as a class name...),
-classes from modules other than Keras's, functional and subclassed models, regularizers,
+classes from modules other than Keras's, functional and subclassed models, activity
+regularizers and regularizers other than L1/L2/L1L2 (those import: the layer's
+``weight_regularizers``, whose penalties training and evaluation add to the loss as Keras does),
 constraints, dtype policies other than float32, ``time_major=True``, ``channels_first``, LoRA or
 quantized layers, unknown initializers and activations, and weights whose count, shape or dtype
 do not match. Keras-only arguments that hold their neutral value are dropped; ``unroll``,
@@ -66,6 +68,7 @@ from lstmkit.saving.keras_configs import (
     _compile,
     _RefusedError,
     _short,
+    _text,
 )
 from lstmkit.saving.keras_containers import (
     MAX_BYTES,
@@ -77,7 +80,13 @@ from lstmkit.saving.keras_containers import (
     _read_keras_archive,
 )
 
-__all__ = ["LAYER_CLASSES", "MAX_BYTES", "KerasImportError", "load_keras_model"]
+__all__ = [
+    "LAYER_CLASSES",
+    "MAX_BYTES",
+    "KerasImportError",
+    "load_keras_model",
+    "load_keras_weights",
+]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -179,3 +188,49 @@ def load_keras_model(
         ) from None
     _compile(model, compile_config, path)
     return model
+
+
+def load_keras_weights(model: Any, path: str | os.PathLike[str]) -> None:
+    """Set ``model``'s weights from a Keras weights file: Keras 3's ``.weights.h5``
+    (``layers/<key>/vars``), Keras 2's ``save_weights`` HDF5 (layer groups at the root), or a
+    whole legacy ``.h5`` model file. Layers are matched in order (as Keras matches them) and
+    every array is checked as :func:`load_keras_model` checks them; nothing changes unless all
+    fit."""
+    import h5py
+
+    path = os.fspath(path)
+    if _kind(path) != "h5":
+        raise KerasImportError(f"cannot read weights from {path!r}: it is not an HDF5 file")
+    layers = [(layer, type(layer).__name__, layer.name) for layer in model.layers]
+    try:
+        with h5py.File(path, "r") as h5:
+            if "layers" in h5:
+                found = _keras3_datasets(h5, layers)
+            else:
+                root_is_file = "model_weights" not in h5
+                root = h5 if root_is_file else h5["model_weights"]
+                names = [
+                    name
+                    for name in (_text(n) for n in root.attrs.get("layer_names", []))
+                    if name in root and len(root[name].attrs.get("weight_names", []))
+                ]
+                with_weights = [entry for entry in layers if entry[0].weights]
+                if len(names) != len(with_weights):
+                    raise _RefusedError(
+                        f"the file holds weights for {len(names)} layers; the model has "
+                        f"{len(with_weights)} layers with weights"
+                    )
+                layers = [
+                    (layer, kind, names.pop(0) if layer.weights else name)
+                    for layer, kind, name in layers
+                ]
+                found = _legacy_datasets(h5, layers, root_is_file=root_is_file)
+            arrays = _read_arrays(layers, found)
+    except _RefusedError as error:
+        raise KerasImportError(f"cannot read weights from {path!r}: {error}") from None
+    except (OSError, KeyError, RuntimeError, UnicodeDecodeError) as error:
+        raise KerasImportError(
+            f"cannot read weights from {path!r}: the file is corrupted or not written by Keras "
+            f"({type(error).__name__}: {_short(str(error), 200)})"
+        ) from None
+    model.set_weights(arrays)

@@ -31,9 +31,12 @@ file and what was wrong.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
+import warnings
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -240,18 +243,37 @@ def save_model(
     include_optimizer: bool = True,
 ) -> None:
     """Write ``model`` (architecture, weights, compile configuration, optimizer state and the
-    training stream) to ``path`` atomically. ``.h5``/``.keras`` names are refused with a message
-    (see :func:`~lstmkit.saving.files.check_lstmkit_path`)."""
+    training stream) to ``path`` atomically. A Keras name (``.keras``, ``.h5``, ``.hdf5``) writes
+    the Keras file instead (see :mod:`lstmkit.saving.keras_export`), which Keras loads."""
+    from lstmkit.saving.keras_export import is_keras_path, save_keras_model
+
+    if is_keras_path(path):
+        save_keras_model(model, path, overwrite=overwrite)
+        return
     path = check_lstmkit_path(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
     members = model_members(model, include_optimizer=include_optimizer)
+    if any(getattr(layer, "weight_regularizers", None) for layer in model.layers):
+        warnings.warn(
+            f"{path!r}: lstmkit's format does not keep the layers' weight regularizers (the "
+            "weights and predictions are whole; training after loading adds no penalty). A "
+            ".keras or .h5 name keeps them.",
+            UserWarning,
+            stacklevel=3,
+        )
     write_archive(path, [archive_header(FORMAT, FORMAT_VERSION), *members])
 
 
 def save_weights(model: Any, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:
     """Write only the weights, as one safetensors file, atomically; names
-    ``"<layer index>/<weight name>"``, the layers' names and classes in its metadata."""
+    ``"<layer index>/<weight name>"``, the layers' names and classes in its metadata. A Keras
+    name (``.weights.h5``, ``.h5``, ``.hdf5``) writes Keras's weights file instead."""
+    from lstmkit.saving.keras_export import save_keras_weights
+
+    if os.fspath(path).lower().endswith((".h5", ".hdf5")):
+        save_keras_weights(model, path, overwrite=overwrite)
+        return
     path = check_lstmkit_path(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
@@ -420,6 +442,19 @@ def model_from_members(
     return model
 
 
+def _is_keras_file(data: bytes) -> bool:
+    """Whether ``data`` is a file Keras writes: HDF5, or a zip holding ``config.json``."""
+    if data.startswith(b"\x89HDF\r\n\x1a\n"):
+        return True
+    if not data.startswith(b"PK"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "config.json" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
 def load_model(
     path: str | os.PathLike[str],
     custom_objects: dict[str, Any] | None = None,
@@ -431,6 +466,9 @@ def load_model(
     ``compile=False``) and with the optimizer's state and the training stream restored, so that
     ``fit(..., initial_epoch=model.epochs_done)`` continues exactly where the saved run was.
 
+    A Keras file (a ``.keras`` archive or an HDF5 ``.h5``) is read by
+    :func:`~lstmkit.saving.keras_import.load_keras_model`.
+
     ``custom_objects`` maps the names of your own functions and classes (a custom loss, metric,
     activation or Layer subclass) to the objects. Raises :class:`ModelFileError` for a file that
     is not a valid lstmkit model, with the reason (a saved Forecaster included: it names
@@ -438,6 +476,10 @@ def load_model(
     """
     path = os.fspath(path)
     data = read_file(path, max_bytes)
+    if _is_keras_file(data):
+        from lstmkit.saving.keras_import import load_keras_model
+
+        return load_keras_model(path, custom_objects=custom_objects)
     members = open_archive(
         path, data, format=FORMAT, required=REQUIRED_MEMBERS, optional=OPTIONAL_MEMBERS
     )
@@ -458,6 +500,11 @@ def load_weights(
             "layer input_shape=... or call build() first"
         )
     data = read_file(path, max_bytes)
+    if data.startswith(b"\x89HDF\r\n\x1a\n"):
+        from lstmkit.saving.keras_import import load_keras_weights
+
+        load_keras_weights(model, path)
+        return
     refuse_keras(path, data)
     member = "weights"
     if data.startswith(b"PK"):

@@ -24,6 +24,7 @@ from lstmkit import metrics as metrics_module
 from lstmkit.layers.base import Shape
 from lstmkit.optimizers import Optimizer
 from lstmkit.training import native_step
+from lstmkit.training.batches import BatchSource, class_weights, is_batch_source
 from lstmkit.training.callbacks import (
     Callback,
     CallbackList,
@@ -93,6 +94,9 @@ class Trainer:
         #: ``(y, prediction)`` batches waiting for them.
         self._defer_metrics = False
         self._pending: list[tuple[torch.Tensor, torch.Tensor]] = []
+        #: ``(regularizer, weight)`` pairs whose penalties join the loss (layers'
+        #: ``weight_regularizers``; found when training or evaluation starts).
+        self._regularized: list[tuple[Any, torch.Tensor]] = []
         #: Which training step the last ``fit`` ran: ``"native"`` (forward, loss, backward through
         #: time and the optimizer update in one call of the compiled kernel) or ``"autograd"``
         #: (the model's layers, ``torch.autograd.grad`` and the optimizer); ``None`` before.
@@ -100,14 +104,19 @@ class Trainer:
 
     # -- preparation, done once and redone only when something changed --------------------------
 
-    def _prepare_training(self, y: torch.Tensor, batch_size: int | None = None) -> None:
+    def _prepare_training(
+        self, y: torch.Tensor, batch_size: int | None = None, weighted: bool = False
+    ) -> None:
         """Build the optimizer and metrics, and plan the native step for ``batch_size`` (the
         batch size ``fit`` trains with: a model too big for the native kernel at that size
-        keeps the autograd step)."""
+        keeps the autograd step). Sample weights (``weighted``) take the autograd step."""
         self.build_optimizer()
         self._resolve_metrics(y)
-        self._native_step = native_step.plan(
-            self.model, self.loss, self.optimizer, self.metrics, batch_size
+        self._regularized = regularized_weights(self.model)
+        self._native_step = (
+            None
+            if weighted or self._regularized
+            else native_step.plan(self.model, self.loss, self.optimizer, self.metrics, batch_size)
         )
         self.step_path = "autograd" if self._native_step is None else "native"
         # With the native step, metrics whose result does not depend on the batching are updated
@@ -197,6 +206,13 @@ class Trainer:
         x_arg = f"{prefix}x"
         if isinstance(model.input_shape, list):
             return self._data_several(x, y, prefix)
+        if (
+            isinstance(x, list | tuple)
+            and len(x) == 1
+            and model.input_shape is not None
+            and getattr(x[0], "ndim", None) == len(model.input_shape)
+        ):
+            x = x[0]  # [x] for a model of one input, as Keras accepts it
         if model.input_shape is None:
             array = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float32)
             model.ensure_built((None, *array.shape[1:]))
@@ -239,19 +255,82 @@ class Trainer:
             raise ValueError(f"the inputs in {prefix}x must have the same samples; got {counts}")
         return xt, (None if y is None else self._targets(y, counts[0], prefix))
 
-    def _loss_of(self, y: Any, y_pred: Any, mask: Any) -> torch.Tensor:
-        """The loss; with several outputs, the sum of the loss of each (Keras's default)."""
+    def _loss_of(self, y: Any, y_pred: Any, mask: Any, weights: Any = None) -> torch.Tensor:
+        """The loss; with several outputs, the sum of the loss of each (Keras's default).
+        ``weights`` ``(batch,)``: per-sample weights (``sample_weight``/``class_weight``).
+        The layers' weight penalties (regularizers) are added, in training and evaluation
+        alike, as Keras adds them."""
+        loss = self._data_loss(y, y_pred, mask, weights)
+        for regularizer, weight in self._regularized:
+            loss = loss + regularizer(weight)
+        return loss
+
+    def _data_loss(self, y: Any, y_pred: Any, mask: Any, weights: Any = None) -> torch.Tensor:
         if not isinstance(y_pred, tuple):
-            return self.loss(y, y_pred, mask)
+            if weights is None:
+                return self.loss(y, y_pred, mask)
+            return self.loss(y, y_pred, mask, sample_weight=weights)
         masks = mask if mask is not None else (None,) * len(y_pred)
-        return sum(self.loss(t, p, m) for t, p, m in zip(tuple(y), y_pred, masks, strict=True))
+        if weights is None:
+            return sum(self.loss(t, p, m) for t, p, m in zip(tuple(y), y_pred, masks, strict=True))
+        return sum(
+            self.loss(t, p, m, sample_weight=weights)
+            for t, p, m in zip(tuple(y), y_pred, masks, strict=True)
+        )
+
+    def _weights(
+        self, sample_weight: Any, class_weight: Any, y: Any, n: int, argument: str = "sample_weight"
+    ) -> torch.Tensor | None:
+        """Per-sample weights ``(n,)`` from ``sample_weight`` ``(n,)`` and/or ``class_weight``
+        (multiplied, as Keras), or ``None`` when neither is given."""
+        weights = None
+        if sample_weight is not None:
+            array = np.asarray(sample_weight, dtype=np.float32)
+            if array.ndim == 2 and array.shape[1] == 1:
+                array = array[:, 0]
+            if array.shape != (n,) or not np.isfinite(array).all():
+                raise ValueError(
+                    f"{argument} must hold one finite weight per sample, shape ({n},); got "
+                    f"shape {array.shape}"
+                )
+            weights = torch.from_numpy(array.copy())
+        if class_weight is not None:
+            if isinstance(y, Aligned):
+                raise ValueError("class_weight needs a model with one output")
+            by_class = class_weights(y, class_weight)
+            weights = by_class if weights is None else weights * by_class
+        return weights
+
+    def _source_arrays(self, source: BatchSource, prefix: str) -> tuple[Any, Any, Any]:
+        """Every batch of one pass over ``source`` joined: ``(x, y, sample_weight)``."""
+        xs, ys, ws = [], [], []
+        for bx, by, bw in source.epoch(shuffle=False):
+            xs.append(bx)
+            ys.append(by)
+            ws.append(bw)
+
+        def join(parts: list[Any]) -> Any:
+            if parts[0] is None:
+                if any(part is not None for part in parts):
+                    raise ValueError(f"{prefix}: some batches have targets or weights, others not")
+                return None
+            if isinstance(parts[0], list | tuple):
+                return [
+                    np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))
+                ]
+            return np.concatenate([np.asarray(part) for part in parts])
+
+        return join(xs), join(ys), join(ws)
 
     # -- the steps ------------------------------------------------------------------------------
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+    def train_step(
+        self, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None
+    ) -> None:
         """Forward, loss, gradients, one optimizer update, and accumulate loss and metrics.
-        Masked timesteps of a sequence output count in neither."""
-        if self._native_step is not None:
+        Masked timesteps of a sequence output count in neither; ``weights`` ``(batch,)``
+        weigh each sample's loss."""
+        if self._native_step is not None and weights is None:
             loss = self._native_step(x, y)
             if self._defer_metrics:
                 self._loss_total.add_(loss, alpha=x.shape[0])
@@ -262,14 +341,16 @@ class Trainer:
                 self._accumulate(loss, y, self._native_step.prediction, x.shape[0])
             return
         y_pred, mask = self.model.forward_masked(x, training=True)
-        loss = self._loss_of(y, y_pred, mask)
+        loss = self._loss_of(y, y_pred, mask, weights)
         grads = torch.autograd.grad(loss, self._params, allow_unused=True, materialize_grads=True)
         self.optimizer.apply(list(grads))
         self._accumulate(loss, y, y_pred, x.shape[0], mask)
 
-    def test_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+    def test_step(
+        self, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None
+    ) -> None:
         y_pred, mask = self.model.forward_masked(x, training=False)
-        self._accumulate(self._loss_of(y, y_pred, mask), y, y_pred, x.shape[0], mask)
+        self._accumulate(self._loss_of(y, y_pred, mask, weights), y, y_pred, x.shape[0], mask)
 
     def predict_step(self, x: torch.Tensor) -> torch.Tensor:
         return self.model.forward(x, training=False)
@@ -342,9 +423,15 @@ class Trainer:
         validation_data: tuple[Any, Any] | None,
         shuffle: bool,
         initial_epoch: int,
+        sample_weight: Any = None,
+        class_weight: Any = None,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
     ) -> History:
         self._require_loss("fit")
-        epochs = check_positive_int("epochs", epochs)
+        if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer; got epochs={epochs!r}")
+        epochs = int(epochs)
         verbose = _check_verbose(verbose)
         if (
             isinstance(initial_epoch, bool)
@@ -357,9 +444,40 @@ class Trainer:
         if validation_split and validation_data is not None:
             raise ValueError("give validation_split or validation_data, not both")
 
-        xt, yt = self._data(x, y)
+        source = BatchSource(x, steps_per_epoch) if is_batch_source(x) else None
+        if source is not None:
+            if y is not None or sample_weight is not None or validation_split:
+                raise ValueError(
+                    "x is a generator or a Sequence, which gives the batches (x, y) or (x, y, "
+                    "sample_weight): y, sample_weight and validation_split must not be given; got "
+                    + ", ".join(
+                        name
+                        for name, value in (
+                            ("y", y),
+                            ("sample_weight", sample_weight),
+                            ("validation_split", validation_split or None),
+                        )
+                        if value is not None
+                    )
+                )
+            first_x, first_y, first_w = source.first()
+            if first_y is None:
+                raise ValueError("x gave a batch without targets; fit needs (x, y) batches")
+            xt, yt = self._data(first_x, first_y)
+            weights = None  # they come with each batch
+            weighted = first_w is not None or class_weight is not None
+        else:
+            xt, yt = self._data(x, y)
+            weights = self._weights(sample_weight, class_weight, yt, xt.shape[0])
+            weighted = weights is not None
         val: tuple[torch.Tensor, torch.Tensor] | None = None
-        if validation_data is not None:
+        if validation_data is not None and is_batch_source(validation_data):
+            vx, vy, _ = self._source_arrays(
+                BatchSource(validation_data, validation_steps, "validation_data"),
+                "validation_data",
+            )
+            val = self._data(vx, vy, prefix="validation_data ")
+        elif validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
                 raise ValueError(
                     "validation_data must be a tuple (x_val, y_val); "
@@ -376,19 +494,37 @@ class Trainer:
                 )
             val = (xt[split:], yt[split:])
             xt, yt = xt[:split], yt[:split]
+            if weights is not None:
+                weights = weights[:split]
         n = xt.shape[0]
-        batch_size = self._batch_size(batch_size, n, default=32)
+        # From a source, the first batch's size: what the native step is planned for.
+        batch_size = n if source is not None else self._batch_size(batch_size, n, default=32)
         if val is not None:
             self._batch_size(batch_size, val[0].shape[0], default=batch_size)
-        if shuffle and self.model.fixed_batch_size is not None:
+        if shuffle and source is None and self.model.fixed_batch_size is not None:
             warnings.warn(
                 "shuffle=True reorders the samples of a stateful model, so the state carried from "
                 "one batch to the next no longer follows the sequence; pass shuffle=False",
                 stacklevel=3,
             )
-        self._prepare_training(yt, batch_size)
+        self._prepare_training(yt, batch_size, weighted)
 
-        steps = -(-n // batch_size)
+        steps = source.steps if source is not None else -(-n // batch_size)
+
+        def epoch_batches() -> Iterator[tuple[Any, Any, Any]]:
+            if source is not None:
+                for bx, by, bw in source.epoch(shuffle):
+                    xb, yb = self._data(bx, by)
+                    yield xb, yb, self._weights(bw, class_weight, yb, xb.shape[0])
+                return
+            xs, ys, ws = xt, yt, weights
+            if shuffle:
+                order = torch.randperm(n)
+                xs, ys = xt[order], yt[order]
+                ws = None if weights is None else weights[order]
+            for rows in _batches(n, batch_size):
+                yield xs[rows], ys[rows], (None if ws is None else ws[rows])
+
         history = History()
         # As Keras: the user's callbacks first, then the History and the progress display, so
         # both see what the user's callbacks add to the logs (``learning_rate``).
@@ -412,16 +548,16 @@ class Trainer:
                 for epoch in range(initial_epoch, epochs):
                     hooks.on_epoch_begin(epoch)
                     self._reset_trackers()
-                    xs, ys = xt, yt
-                    if shuffle:
-                        order = torch.randperm(n)
-                        xs, ys = xt[order], yt[order]
                     per_batch = hooks.wants_batch_hooks
                     finished = 0
-                    for step, rows in enumerate(_batches(n, batch_size)):
+                    for step, (xb, yb, wb) in enumerate(epoch_batches()):
                         if per_batch:
                             hooks.on_train_batch_begin(step)
-                        self.train_step(xs[rows], ys[rows])
+                        # Overrides of train_step(x, y) keep working when there are no weights.
+                        if wb is None:
+                            self.train_step(xb, yb)
+                        else:
+                            self.train_step(xb, yb, wb)
                         finished += 1
                         if per_batch:
                             hooks.on_train_batch_end(step, self._results)
@@ -450,11 +586,14 @@ class Trainer:
         return history
 
     def _evaluate_tensors(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, weights: Any = None
     ) -> dict[str, float]:
         self._reset_trackers()
         with torch.no_grad():
-            if self._evaluates_whole(y):
+            if weights is not None:
+                for rows in _batches(x.shape[0], batch_size):
+                    self.test_step(x[rows], y[rows], weights[rows])
+            elif self._evaluates_whole(y):
                 # The same numbers as batch by batch (Keras weights each batch's mean loss by
                 # its size: the mean over all samples), with one loss and one metric update
                 # instead of one per batch.
@@ -482,21 +621,40 @@ class Trainer:
         )
 
     def evaluate(
-        self, x: Any, y: Any, *, batch_size: int | None, verbose: int | str
+        self,
+        x: Any,
+        y: Any,
+        *,
+        batch_size: int | None,
+        verbose: int | str,
+        sample_weight: Any = None,
+        steps: int | None = None,
     ) -> dict[str, float]:
+        """``x`` may be a generator or a Sequence of ``(x, y)`` batches (``steps`` of them)."""
         self._require_loss("evaluate")
         verbose = _check_verbose(verbose)
         started = time.perf_counter()
+        if is_batch_source(x):
+            if y is not None:
+                raise ValueError("x is a generator or a Sequence giving (x, y): y must be None")
+            x, y, sample_weight = self._source_arrays(BatchSource(x, steps), "x")
         xt, yt = self._data(x, y)
         batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
         self._resolve_metrics(yt)
-        logs = self._evaluate_tensors(xt, yt, batch_size)
+        self._regularized = regularized_weights(self.model)
+        weights = self._weights(sample_weight, None, yt, xt.shape[0])
+        logs = self._evaluate_tensors(xt, yt, batch_size, weights)
         if verbose:
             steps = -(-xt.shape[0] // batch_size)
             print(epoch_line(steps, time.perf_counter() - started, logs))
         return logs
 
-    def predict(self, x: Any, *, batch_size: int | None) -> np.ndarray | list[np.ndarray]:
+    def predict(
+        self, x: Any, *, batch_size: int | None, steps: int | None = None
+    ) -> np.ndarray | list[np.ndarray]:
+        """``x`` may be a generator or a Sequence of batches (``x`` or ``(x, y)``)."""
+        if is_batch_source(x):
+            x, _, _ = self._source_arrays(BatchSource(x, steps), "x")
         xt, _ = self._data(x, None)
         batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
         with torch.no_grad():
@@ -511,6 +669,29 @@ class Trainer:
         if isinstance(outputs, tuple):  # several outputs: a list of arrays, as Keras
             return [o.numpy() for o in outputs]
         return outputs.numpy()
+
+
+def regularized_weights(model: Any) -> list[tuple[Any, torch.Tensor]]:
+    """``(regularizer, weight)`` for every ``weight_regularizers`` entry of the model's layers
+    (and of the layers a wrapper holds)."""
+    found: list[tuple[Any, torch.Tensor]] = []
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop(0)
+        for name, regularizer in (getattr(layer, "weight_regularizers", None) or {}).items():
+            weight = layer._params.get(name)
+            if weight is not None and regularizer is not None:
+                found.append((regularizer, weight))
+        stack.extend(
+            inner
+            for inner in (
+                getattr(layer, "layer", None),
+                getattr(layer, "forward_layer", None),
+                getattr(layer, "backward_layer", None),
+            )
+            if inner is not None
+        )
+    return found
 
 
 class DeferredInterrupt:

@@ -1,0 +1,125 @@
+"""Batches that come from the caller rather than from slicing arrays: a Keras ``Sequence`` (an
+object with ``__len__`` and ``__getitem__`` giving batch ``i``) or a Python generator/iterator
+of batches. Each batch is ``(x, y)`` or ``(x, y, sample_weight)`` (``x`` alone for ``predict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["BatchSource", "class_weights", "is_batch_source"]
+
+
+def is_batch_source(data: Any) -> bool:
+    """Whether ``data`` is a Sequence or an iterator of batches rather than an array (or a list
+    or tuple of arrays, or a DataFrame)."""
+    if isinstance(data, np.ndarray | torch.Tensor | list | tuple | dict | str | bytes):
+        return False
+    if hasattr(data, "to_numpy") or hasattr(data, "__array__"):
+        return False
+    if hasattr(data, "__next__"):
+        return True
+    return hasattr(data, "__getitem__") and hasattr(data, "__len__")
+
+
+class BatchSource:
+    """Reads the batches of ``data`` epoch by epoch.
+
+    A Sequence gives ``len(data)`` batches an epoch (or ``steps`` when given), in a shuffled
+    order when asked, and its ``on_epoch_end()`` is called after each epoch. An iterator gives
+    ``steps`` batches an epoch, continuing where the last epoch stopped; without ``steps`` it is
+    read until it ends, once.
+    """
+
+    def __init__(self, data: Any, steps: int | None, argument: str = "x") -> None:
+        if steps is not None and (
+            isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps <= 0
+        ):
+            raise ValueError(f"the number of steps must be a positive integer; got {steps!r}")
+        self.data = data
+        self.argument = argument
+        self.is_sequence = not hasattr(data, "__next__")
+        self._pending: list[Any] = []
+        if self.is_sequence:
+            length = len(data)
+            if length == 0:
+                raise ValueError(f"{argument} is an empty Sequence (len() is 0)")
+            self.steps: int | None = min(length, steps) if steps is not None else length
+        else:
+            self.steps = None if steps is None else int(steps)
+
+    def first(self) -> tuple[Any, Any, Any]:
+        """The first batch, read once (it is given again as the epoch's first)."""
+        if self.is_sequence:
+            return split_batch(self.data[0], self.argument)
+        if not self._pending:
+            try:
+                self._pending.append(next(self.data))
+            except StopIteration:
+                raise ValueError(f"{self.argument} is a generator that gave no batch") from None
+        return split_batch(self._pending[0], self.argument)
+
+    def epoch(self, shuffle: bool) -> Iterator[tuple[Any, Any, Any]]:
+        """The batches of one epoch, each ``(x, y, sample_weight)`` (missing parts ``None``)."""
+        if self.is_sequence:
+            order = torch.randperm(len(self.data)).tolist() if shuffle else range(len(self.data))
+            for count, index in enumerate(order):
+                if count == self.steps:
+                    break
+                yield split_batch(self.data[index], self.argument)
+            if hasattr(self.data, "on_epoch_end"):
+                self.data.on_epoch_end()
+            return
+        count = 0
+        while self.steps is None or count < self.steps:
+            if self._pending:
+                batch = self._pending.pop(0)
+            else:
+                try:
+                    batch = next(self.data)
+                except StopIteration:
+                    if count == 0:
+                        raise ValueError(
+                            f"{self.argument}: the generator ran out of batches; give it more "
+                            "or lower steps_per_epoch"
+                        ) from None
+                    return
+            count += 1
+            yield split_batch(batch, self.argument)
+
+
+def split_batch(batch: Any, argument: str) -> tuple[Any, Any, Any]:
+    """``(x, y, sample_weight)`` from a batch given as ``(x, y)``, ``(x, y, w)`` or ``x``."""
+    if isinstance(batch, tuple):
+        if len(batch) == 2:
+            return batch[0], batch[1], None
+        if len(batch) == 3:
+            return batch
+        raise ValueError(
+            f"{argument} gave a batch of {len(batch)} parts; expected (x, y) or (x, y, "
+            "sample_weight)"
+        )
+    return batch, None, None
+
+
+def class_weights(y: torch.Tensor, class_weight: dict[Any, float]) -> torch.Tensor:
+    """Per-sample weights ``(n,)`` from ``class_weight`` (class index -> weight): the class of a
+    one-hot row is its argmax, of a single value the value itself (Keras's rule). Classes not
+    in the dict weigh 1."""
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            f"class_weight must be a dict mapping class index to weight; got "
+            f"{type(class_weight).__name__}"
+        )
+    if y.dim() > 1 and y.shape[-1] > 1:
+        classes = y.argmax(dim=-1)
+    else:
+        classes = y.reshape(y.shape[0], -1)[:, 0].round().long()
+    if classes.dim() > 1:
+        raise ValueError("class_weight needs one class per sample; y has a class per timestep")
+    table = {int(k): float(v) for k, v in class_weight.items()}
+    return torch.tensor([table.get(int(c), 1.0) for c in classes.tolist()], dtype=torch.float32)

@@ -1,0 +1,113 @@
+"""Runs Keras scripts through lstmkit's import hook (what ``lstmkit run`` does) in one process:
+``python runner.py OUT.json SCRIPT.py...``. Each script runs in a fresh folder of its own as
+``__main__``; its ``# check: <expression>`` line is evaluated on the script's globals. Each
+Keras file it writes (``.keras``/``.h5``/``.hdf5``) is loaded back with lstmkit and its
+predictions on fixed inputs are stored beside the file (``<file>.npz``), for the test to compare
+with what Keras predicts from the same file."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+
+import numpy as np
+import torch
+
+
+def _check_expression(path: str) -> str:
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            if line.startswith("# check:"):
+                return line.removeprefix("# check:").strip()
+    raise ValueError(f"{path} has no '# check: <expression>' line")
+
+
+def _inputs_for(model) -> np.ndarray:
+    shape = model.input_shape
+    batch = shape[0] or 4
+    dims = [d if d is not None else 5 for d in shape[1:]]
+    rng = np.random.default_rng(0)
+    first = model.layers[0]
+    if type(first).__name__ == "Embedding":
+        return rng.integers(0, first.input_dim, size=(batch, *dims)).astype("float32")
+    return rng.normal(size=(batch, *dims)).astype("float32")
+
+
+def _is_model_file(path: str) -> bool:
+    """A whole model (``.keras``, or HDF5 with a model_config), not a weights file."""
+    if path.endswith(".keras"):
+        return True
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        return "model_config" in h5.attrs
+
+
+def run_one(script: str, folder: str) -> dict:
+    from lstmkit.keras.hook import run_script
+    from lstmkit.models import load_model
+    from lstmkit.utils import clear_session
+
+    clear_session()
+    # As in a fresh interpreter: torch's generator at its start-up seed (numpy's and Python's
+    # are left as they are; the scripts that want repeatable runs seed them, as on Keras).
+    torch.manual_seed(torch.initial_seed())
+    expression = _check_expression(script)
+    started = time.perf_counter()
+    record: dict = {"script": os.path.basename(script), "check": expression}
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as out, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            namespace = run_script(script)
+            record["passed"] = bool(eval(expression, dict(namespace)))
+        record["stdout_tail"] = out.getvalue()[-300:]
+        if not record["passed"]:
+            names = compile(expression, "<check>", "eval").co_names
+            record["values"] = {n: repr(namespace.get(n))[:200] for n in names}
+        files = []
+        for name in sorted(os.listdir(folder)):
+            if name.lower().endswith((".keras", ".h5", ".hdf5")) and _is_model_file(
+                os.path.join(folder, name)
+            ):
+                model = load_model(os.path.join(folder, name))
+                x = _inputs_for(model)
+                model.reset_states()
+                np.savez(
+                    os.path.join(folder, name + ".npz"), x=x, y=model.predict(x, batch_size=len(x))
+                )
+                files.append(os.path.join(folder, name))
+        record["keras_files"] = files
+    except BaseException as error:
+        record["passed"] = False
+        record["error"] = "".join(traceback.format_exception_only(type(error), error)).strip()
+        record["traceback"] = traceback.format_exc()[-2000:]
+    finally:
+        os.chdir(cwd)
+    record["seconds"] = round(time.perf_counter() - started, 2)
+    return record
+
+
+def main(argv: list[str]) -> int:
+    out_path, scripts = argv[0], argv[1:]
+    root = tempfile.mkdtemp(prefix="keras-scripts-") if len(argv) < 2 else os.path.dirname(out_path)
+    results = []
+    for script in scripts:
+        folder = os.path.join(root, os.path.splitext(os.path.basename(script))[0])
+        os.makedirs(folder, exist_ok=True)
+        results.append(run_one(os.path.abspath(script), folder))
+    with open(out_path, "w", encoding="utf-8") as file:
+        json.dump(results, file, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
