@@ -151,3 +151,28 @@ def test_config_lists_every_call():
     assert [call["layer"] for call in config["calls"]] == ["enc", "out"]
     assert config["calls"][0]["input"] == "series"
     assert config["outputs"] == ["out/0"]
+
+
+def test_layers_list_the_input_layers_first_as_keras_does(tmp_path):
+    from lstmkit.layers import InputLayer
+    from lstmkit.models import load_model
+
+    encoder_in = Input(shape=(4, 3), name="encoder_in")
+    decoder_in = Input(shape=(2, 3), name="decoder_in")
+    _, h, c = LSTM(5, return_state=True, name="encoder")(encoder_in)
+    sequence = LSTM(5, return_sequences=True, name="decoder")(decoder_in, initial_state=[h, c])
+    model = Model([encoder_in, decoder_in], TimeDistributed(Dense(3), name="out")(sequence))
+    names = [layer.name for layer in model.layers]
+    assert names == ["encoder_in", "decoder_in", "encoder", "decoder", "out"]
+    assert isinstance(model.get_layer(index=0), InputLayer)
+    assert model.get_layer(index=2).name == "encoder"
+    assert model.get_layer("decoder_in") is model.layers[1]
+    # The InputLayers carry no weights: weights, counts and files are those of the other layers.
+    assert model.count_params() == sum(layer.count_params() for layer in model.layers[2:])
+    model.compile(optimizer="adam", loss="mse")
+    path = tmp_path / "seq2seq.lstmkit"
+    model.save(path)
+    again = load_model(path)
+    assert [layer.name for layer in again.layers] == names
+    x = [np.random.default_rng(0).normal(size=(2, 4, 3)), np.zeros((2, 2, 3))]
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -66,7 +66,7 @@ class InputLayer(Layer):
             batch_input_shape=batch_shape,
             **kwargs,
         )
-        self._output_tensor = KerasTensor(self.batch_input_shape, self.name)
+        self._output_tensor = KerasTensor(self.batch_input_shape, self.name, input_layer=self)
 
     @property
     def output(self) -> KerasTensor:

@@ -45,6 +45,8 @@ class KerasTensor:
     name: str
     node: Any = None
     index: int = 0
+    #: The InputLayer that made this tensor (an input's only; ``None`` for a layer's output).
+    input_layer: Any = None
 
     @property
     def ndim(self) -> int:

@@ -73,6 +73,7 @@ class Model(Sequential):
             if not any(node.layer is known for known in layers):
                 layers.append(node.layer)
         self._layers = layers
+        self._input_layers = [t.input_layer for t in self._input_tensors if t.input_layer]
         # Keras: a one-element list of inputs is one input (x need not be wrapped in a list).
         self._several_inputs = isinstance(inputs, list | tuple) and len(inputs) > 1
         self._several_outputs = isinstance(outputs, list | tuple)
@@ -87,6 +88,12 @@ class Model(Sequential):
         self._creates_mask = any(getattr(layer, "creates_mask", False) for layer in layers)
 
     # -- defining: fixed at construction --------------------------------------------------------
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Keras's list: the InputLayer of each input, then the layers in the order they run
+        (``get_layer(index=0)`` is the first input's InputLayer, as in Keras)."""
+        return [*self._input_layers, *self._layers]
 
     def add(self, layer: Any) -> None:
         raise TypeError(

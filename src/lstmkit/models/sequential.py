@@ -141,14 +141,14 @@ class Sequential:
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """Return a layer by ``name`` or by ``index``."""
+        layers = self.layers
         if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
+            return layers[index]
+        for layer in layers:
             if layer.name == name:
                 return layer
-        raise ValueError(
-            f"no layer named {name!r}; layers: {', '.join(layer.name for layer in self._layers)}"
-        )
+        names = ", ".join(layer.name for layer in layers)
+        raise ValueError(f"no layer named {name!r}; layers: {names}")
 
     # -- weights --------------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from lstmkit import losses, optimizers
 from lstmkit import metrics as metrics_module
 from lstmkit._registry import registered_class
 from lstmkit.layers.base import deferred_weights
+from lstmkit.layers.core import InputLayer
 from lstmkit.saving.archive import (
     DEFAULT_MAX_BYTES,
     ModelFileError,
@@ -81,6 +82,13 @@ FORMAT_VERSION = 1
 REQUIRED_MEMBERS = ("lstmkit.json", "model.json", "weights.safetensors")
 OPTIONAL_MEMBERS = ("compile.json", "state.json", "state.safetensors")
 _CUSTOM = "__custom__"
+
+
+def _layer_stack(model: Any) -> list[Any]:
+    """The layers that compute, in order. A functional model's ``layers`` starts with its
+    InputLayers, as Keras's does; they carry no weights and are rebuilt from the config, so the
+    file's ``<layer index>/<weight>`` names count without them (and files stay as they were)."""
+    return [layer for layer in model.layers if not isinstance(layer, InputLayer)]
 
 
 # -- JSON with custom objects ---------------------------------------------------------------------
@@ -141,7 +149,7 @@ def _weight_entries(model: Any) -> dict[str, torch.nn.Parameter]:
     """Every weight of ``model`` by its name in the file, ``"<layer index>/<weight name>"``."""
     return {
         f"{index}/{name}": param
-        for index, layer in enumerate(model.layers)
+        for index, layer in enumerate(_layer_stack(model))
         for name, param in layer._params.items()
     }
 
@@ -160,7 +168,7 @@ def _generators(model: Any) -> dict[str, torch.Generator]:
     """The private random streams of layers given ``seed=``, by their name in the file."""
     return {
         f"rng/{key}": generator
-        for index, layer in enumerate(model.layers)
+        for index, layer in enumerate(_layer_stack(model))
         for key, generator in _layer_generators(str(index), layer)
     }
 
@@ -209,7 +217,7 @@ def model_members(model: Any, *, include_optimizer: bool = True) -> list[tuple[s
     """A built model's members, ``(name, bytes)`` in order (all but ``lstmkit.json``):
     ``model.json``, ``weights.safetensors`` and, when compiled, ``compile.json`` and the
     training state. Raises ValueError for a model that has not been built."""
-    if not model.layers or model.input_shape is None:
+    if not _layer_stack(model) or model.input_shape is None:
         raise ValueError(
             f"{model.name} has not been built, so it has no weights to save: give the first "
             "layer input_shape=... or call build() or fit() first"
@@ -254,7 +262,7 @@ def save_model(
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
     members = model_members(model, include_optimizer=include_optimizer)
-    if any(getattr(layer, "weight_regularizers", None) for layer in model.layers):
+    if any(getattr(layer, "weight_regularizers", None) for layer in _layer_stack(model)):
         warnings.warn(
             f"{path!r}: lstmkit's format does not keep the layers' weight regularizers (the "
             "weights and predictions are whole; training after loading adds no penalty). A "
@@ -277,9 +285,9 @@ def save_weights(model: Any, path: str | os.PathLike[str], *, overwrite: bool = 
     path = check_lstmkit_path(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
-    if not model.layers or model.input_shape is None:
+    if not _layer_stack(model) or model.input_shape is None:
         raise ValueError(f"{model.name} has not been built, so it has no weights to save")
-    layers = [[layer.name, type(layer).__name__] for layer in model.layers]
+    layers = [[layer.name, type(layer).__name__] for layer in _layer_stack(model)]
     data = tensor_bytes(
         _weight_entries(model),
         {
@@ -494,7 +502,7 @@ def load_weights(
     Weights are matched by layer position and weight name; every shape must match, and nothing
     changes unless all do."""
     path = os.fspath(path)
-    if not model.layers or model.input_shape is None:
+    if not _layer_stack(model) or model.input_shape is None:
         raise ValueError(
             f"{model.name} has not been built, so it has no weights to load into: give the first "
             "layer input_shape=... or call build() first"
