@@ -318,3 +318,25 @@ def test_lambda_and_permute_run_in_a_graph_and_a_lambda_is_not_saved(tmp_path):
     assert np.allclose(model.predict(x), 3.0 * x.sum(axis=1), atol=1e-5)
     with pytest.raises(ValueError, match=r"is a Lambda \(Python code\), which cannot be saved"):
         model.save(tmp_path / "m.lstmkit")
+
+
+def test_a_keras_namespace_sequential_trains_on_the_native_step_like_lstmkits():
+    from lstmkit.keras.layers import LSTM, Dense
+    from lstmkit.keras.models import Sequential
+    from lstmkit.ops import native
+
+    model = Sequential([LSTM(10, input_shape=(3, 1)), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((8, 3, 1)), np.zeros((8, 1)), epochs=1, verbose=0)
+    assert model.step_path == ("native" if native.available() else "autograd")
+
+
+def test_a_regularized_layer_keeps_the_regular_step_that_adds_its_penalty():
+    from lstmkit.keras.layers import LSTM, Dense
+    from lstmkit.keras.models import Sequential
+    from lstmkit.keras.regularizers import l2
+
+    model = Sequential([LSTM(10, input_shape=(3, 1), kernel_regularizer=l2(0.01)), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((8, 3, 1)), np.zeros((8, 1)), epochs=1, verbose=0)
+    assert model.step_path == "autograd"

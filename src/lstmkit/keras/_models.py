@@ -269,6 +269,12 @@ def _first_batch_size(data: Any) -> int:
 class Sequential(KerasModelMixin, _Sequential):
     """``keras.models.Sequential``: lstmkit's :class:`~lstmkit.models.Sequential`."""
 
+    @property
+    def plain_stack(self) -> bool:
+        """The Keras spellings adapt arguments, not the forward pass, so training takes the
+        native whole step wherever a plain ``Sequential`` would."""
+        return True
+
 
 class Model(KerasModelMixin, _Model):
     """``keras.models.Model``: lstmkit's functional :class:`~lstmkit.models.Model`."""

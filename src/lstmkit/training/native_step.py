@@ -250,6 +250,25 @@ class NativeTrainStep:
         return value.detach()
 
 
+# What a subclass may define and still compute exactly as its lstmkit base class (the Keras
+# namespace's classes only translate Keras 1/2 constructor arguments).
+_CONSTRUCTION_ONLY = frozenset(
+    {"__init__", "__doc__", "__module__", "__qualname__", "__abstractmethods__", "_abc_impl"}
+)
+
+
+def _computing_class(layer: Any) -> type:
+    """The lstmkit class whose computation ``layer`` runs: its own class, or the nearest base
+    when every class in between changes only construction."""
+    kind = type(layer)
+    for klass in kind.__mro__:
+        if klass.__module__.startswith("lstmkit.layers."):
+            return klass
+        if set(vars(klass)) - _CONSTRUCTION_ONLY:
+            return kind
+    return kind
+
+
 def _stack_layers(
     layers: list[Any],
 ) -> tuple[list[tuple[LSTM, Dropout | None]], list[tuple[Dense, Dropout | None]]] | None:
@@ -258,7 +277,9 @@ def _stack_layers(
     lstms: list[tuple[LSTM, Dropout | None]] = []
     denses: list[tuple[Dense, Dropout | None]] = []
     for layer in layers:
-        kind = type(layer)
+        if getattr(layer, "weight_regularizers", None):
+            return None  # their penalties are part of the regular step's loss only
+        kind = _computing_class(layer)
         if kind is Dropout:
             target = denses if denses else lstms
             # One Dropout after a layer, no noise_shape (its mask broadcasts); rate 0 draws no
