@@ -409,10 +409,10 @@ def _tuning_summary(path: str | None) -> dict[str, Any] | None:
 def _validate(
     models: dict[str, BaseForecaster], steps: int, reporter: Any
 ) -> tuple[dict[str, float | None], dict[str, str]]:
-    """Each model's RMSE on rolling-origin forecasts inside the training part (a copy refitted
-    on the part before the last rows, forecasting ``steps`` ahead from each of them); the same
-    forecasts calibrate the prediction intervals. Models that cannot be validated get ``None``
-    and a reason."""
+    """Each model's RMSE on rolling-origin forecasts inside the training part (the last rows in
+    three folds, each forecast ``steps`` ahead by a copy refitted on the rows before its fold);
+    the same forecasts calibrate the prediction intervals. Models that cannot be validated get
+    ``None`` and a reason."""
     scores: dict[str, float | None] = {}
     failed: dict[str, str] = {}
     for name, model in models.items():
@@ -447,7 +447,8 @@ def _choose(
     )
     return best, (
         f"lowest RMSE of {steps}-step forecasts from the last {rows} rows of the training part "
-        f"(refitted without them; the held-out part is not used to choose): {ranking}"
+        f"(three copies, each refitted on the rows before its third of them; the held-out part "
+        f"is not used to choose): {ranking}"
     )
 
 
