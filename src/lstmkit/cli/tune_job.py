@@ -12,7 +12,7 @@ from typing import Any
 
 import matplotlib
 
-from lstmkit.cli.forecast_job import _option_names, parse_test_size, read_csv
+from lstmkit.cli.inputs import option_names, parse_test_size, read_csv
 from lstmkit.cli.jsondata import json_data
 from lstmkit.forecast import prepare_series
 from lstmkit.forecast.tuning import tune
@@ -71,7 +71,7 @@ def run_tune(args: Any, reporter: Any) -> dict[str, Any]:
             raw, target=args.target, features=features or None, date_column=args.date_column
         )
     except ValueError as error:
-        raise ValueError(_option_names(str(error))) from None
+        raise ValueError(option_names(str(error))) from None
     n_test = parse_test_size(args.test, len(series.frame))
     if n_test >= len(series.frame):
         raise ValueError(f"--test holds out {n_test} of {len(series.frame)} rows: none left")
