@@ -17,6 +17,7 @@ import torch
 
 import lstmkit.keras as keras
 from lstmkit.keras import KerasNotSupportedError
+from lstmkit.keras._support import NOT_SUPPORTED
 from lstmkit.keras.hook import keras_imports, run_script
 from lstmkit.keras.table import BEGIN, END, support_table
 
@@ -110,11 +111,36 @@ def test_unsupported_names_name_the_symbol_and_the_script_line(tmp_path):
     for text, symbol in cases.items():
         path = _script(tmp_path, text)
         line = len(text.splitlines())
-        with pytest.raises(KerasNotSupportedError) as caught:
+        with pytest.raises(NOT_SUPPORTED) as caught:
             run_script(str(path))
         message = str(caught.value)
         assert message.startswith(f"lstmkit run: {symbol} is not supported by lstmkit"), message
         assert message.endswith(f"(script.py, line {line})"), message
+
+
+def test_an_unsupported_attribute_read_is_also_an_attribute_error(tmp_path):
+    # matplotlib reads sys.modules["tensorflow"].is_tensor and catches only AttributeError;
+    # hasattr/getattr with a default must answer as for any missing attribute.
+    path = _script(
+        tmp_path,
+        "import sys\nimport tensorflow as tf\nimport keras\n"
+        "probe = (hasattr(tf, 'is_tensor'), getattr(keras.layers, 'ConvLSTM2D', 'absent'))\n"
+        "import matplotlib\nmatplotlib.use('Agg')\nfrom matplotlib import pyplot\n"
+        "pyplot.plot([1.0, 2.0])\npyplot.show()\n",
+    )
+    assert run_script(str(path))["probe"] == (False, "absent")
+    with pytest.raises(AttributeError) as caught:
+        keras.layers.ConvLSTM2D  # noqa: B018
+    assert isinstance(caught.value, NOT_SUPPORTED)
+    assert "keras.layers.ConvLSTM2D is not supported by lstmkit" in str(caught.value)
+    # Imported with `from ... import`, Python would replace an AttributeError's message.
+    for text, symbol in {
+        "from keras.models import model_from_yaml\n": "keras.models.model_from_yaml",
+        "from tensorflow import is_tensor\n": "tensorflow.is_tensor",
+    }.items():
+        with pytest.raises(KerasNotSupportedError) as caught:
+            run_script(str(_script(tmp_path, text)))
+        assert str(caught.value).startswith(f"lstmkit run: {symbol} is not supported"), text
 
 
 def test_keras_1_arguments_are_mapped_with_one_warning_each():
