@@ -366,3 +366,21 @@ def test_a_regularized_layer_keeps_the_regular_step_that_adds_its_penalty():
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.zeros((8, 3, 1)), np.zeros((8, 1)), epochs=1, verbose=0)
     assert model.step_path == "autograd"
+
+
+def test_a_sequentials_inputs_and_outputs_make_functional_models_sharing_its_layers():
+    # Brownlee's LSTM autoencoder keeps the encoder with
+    # Model(inputs=model.inputs, outputs=model.layers[0].output).
+    model = keras.Sequential()
+    model.add(keras.layers.LSTM(5, input_shape=(4, 1)))
+    model.add(keras.layers.RepeatVector(4))
+    model.add(keras.layers.LSTM(3, return_sequences=True))
+    model.add(keras.layers.TimeDistributed(keras.layers.Dense(1)))
+    x = np.random.default_rng(0).normal(size=(2, 4, 1)).astype("float32")
+    encoder = keras.Model(inputs=model.inputs, outputs=model.layers[0].output)
+    assert encoder.output_shape == (None, 5)
+    np.testing.assert_allclose(encoder.predict(x), model.layers[0](x), atol=1e-6)
+    whole = keras.Model(model.input, model.output)
+    np.testing.assert_allclose(whole.predict(x), model.predict(x), atol=1e-6)
+    with pytest.raises(AttributeError, match="has no input shape yet"):
+        keras.Sequential([keras.layers.Dense(2)]).inputs  # noqa: B018
