@@ -298,3 +298,27 @@ def test_regularizers_add_keras_penalties_and_travel_in_keras_files(tmp_path):
     )
     with pytest.warns(UserWarning, match=r"does not keep the layers' weight regularizers"):
         model.save(tmp_path / "r.lstmkit")
+
+
+def test_to_json_and_model_from_json_both_ways_with_keras(tmp_path):
+    # The common save pattern: to_json() to model.json, save_weights("model.h5"), then
+    # model_from_json + load_weights, on either side.
+    import lstmkit.keras as lk
+
+    set_random_seed(0)
+    model = lk.Sequential([lk.layers.LSTM(4, input_shape=(8, 2)), lk.layers.Dense(1)])
+    model.save_weights(str(tmp_path / "model.h5"))
+    theirs = keras.models.model_from_json(model.to_json())
+    theirs.load_weights(str(tmp_path / "model.h5"))
+    np.testing.assert_allclose(theirs.predict(X, verbose=0), model.predict(X), atol=1e-6)
+
+    rebuilt = lk.models.model_from_json(theirs.to_json())
+    assert [type(layer).__name__ for layer in rebuilt.layers] == ["LSTM", "Dense"]
+    assert rebuilt.count_params() == model.count_params()
+    # Fresh weights, drawn by the initializers (not zeros, not the saved ones) until loaded.
+    assert float(np.abs(rebuilt.get_weights()[0]).sum()) > 0
+    assert not np.allclose(rebuilt.predict(X), model.predict(X), atol=1e-4)
+    rebuilt.load_weights(str(tmp_path / "model.h5"))
+    np.testing.assert_allclose(rebuilt.predict(X), model.predict(X), atol=1e-6)
+    with pytest.raises(ValueError, match="cannot build a model from this JSON: it is not valid"):
+        lk.models.model_from_json("{not json")

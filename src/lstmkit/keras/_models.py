@@ -240,7 +240,11 @@ class KerasModelMixin:
         ]
 
     def to_json(self, **kwargs: Any) -> str:
-        raise not_supported("Model.to_json", "save the whole model with model.save('x.keras')")
+        """Keras's ``to_json``: the architecture as Keras 3's JSON (``model_from_json`` in
+        Keras or here reads it back; weights travel with ``save_weights``)."""
+        from lstmkit.saving.keras_export import keras_model_json
+
+        return keras_model_json(self)
 
     def to_yaml(self, **kwargs: Any) -> str:
         raise not_supported("Model.to_yaml")

@@ -10,6 +10,7 @@ is the lowest of the three (``keras_import`` -> ``keras_containers`` -> ``keras_
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import warnings
 from typing import Any
@@ -412,14 +413,15 @@ def _sequential_config(config: Any) -> tuple[str, list[Any], Any]:
 
 
 def _build_model(
-    config: Any, custom_objects: dict[str, Any]
+    config: Any, custom_objects: dict[str, Any], *, initialize: bool = False
 ) -> tuple[Any, list[tuple[Layer, str, str]]]:
-    """The lstmkit Sequential (weights not yet allocated: placeholders of the right shapes) and
+    """The lstmkit Sequential (weights not yet allocated: placeholders of the right shapes; with
+    ``initialize``, drawn by the layers' initializers, as Keras's ``model_from_json`` gives) and
     ``(layer, Keras class name, Keras layer name)`` for each layer after the input."""
     name, entries, build_input_shape = _sequential_config(config)
     model = registered_class("Sequential")(name=name)
     layers: list[tuple[Layer, str, str]] = []
-    with deferred_weights():
+    with contextlib.nullcontext() if initialize else deferred_weights():
         for index, entry in enumerate(entries):
             if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
                 if index != 0:

@@ -30,6 +30,7 @@ __all__ = [
     "KERAS_SUFFIXES",
     "KerasExportError",
     "is_keras_path",
+    "keras_model_json",
     "save_keras_model",
     "save_keras_weights",
 ]
@@ -386,6 +387,13 @@ def _write_h5(model: Any, model_config: dict[str, Any], compile_config: Any, fil
         top = weights.create_group("top_level_model_weights")
         top.attrs["weight_names"] = np.array([], dtype="S1")
     file.write(buffer.getvalue())
+
+
+def keras_model_json(model: Any) -> str:
+    """Keras's ``model.to_json()``: the model's Keras 3 configuration (architecture only, no
+    weights) as JSON text, which Keras's ``model_from_json`` reads. Raises
+    :class:`KerasExportError` for a model Keras cannot hold (see :func:`save_keras_model`)."""
+    return json.dumps(_model_config(model))
 
 
 def save_keras_model(model: Any, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:
