@@ -188,7 +188,7 @@ def load_keras_model(
             f"cannot import {path!r}: its configuration is malformed "
             f"({type(error).__name__}: {_short(str(error), 200)})"
         ) from None
-    _compile(model, compile_config, path)
+    _compile(model, compile_config, path, custom_objects)
     return model
 
 
