@@ -79,6 +79,7 @@ def test_the_hook_lives_only_for_the_run_and_restores_what_was_there(tmp_path):
 def test_keras_module_paths_of_keras_1_2_and_3_resolve():
     with keras_imports():
         import keras
+        from keras.layers.advanced_activations import LeakyReLU
         from keras.layers.core import Dense
         from keras.layers.embeddings import Embedding
         from keras.layers.recurrent import LSTM
@@ -89,6 +90,11 @@ def test_keras_module_paths_of_keras_1_2_and_3_resolve():
 
         assert keras.layers.LSTM is LSTM
         assert keras.utils.np_utils is np_utils
+        assert LeakyReLU is keras.layers.LeakyReLU
+        # Keras 2's lower-case initializer spellings are the classes.
+        kernel = keras.initializers.glorot_uniform(seed=1)((40, 60))
+        assert abs(float(kernel.std()) - (2 / 100) ** 0.5) < 0.01
+        assert keras.initializers.he_normal is keras.initializers.HeNormal
     assert callable(to_categorical) and callable(pad_sequences)
     assert callable(timeseries_dataset_from_array) and TimeseriesGenerator.__len__
     assert {Dense.__name__, Embedding.__name__, Bidirectional.__name__} == {
