@@ -1,6 +1,7 @@
 """Batches that come from the caller rather than from slicing arrays: a Keras ``Sequence`` (an
 object with ``__len__`` and ``__getitem__`` giving batch ``i``) or a Python generator/iterator
 of batches. Each batch is ``(x, y)`` or ``(x, y, sample_weight)`` (``x`` alone for ``predict``).
+Also the per-sample weights ``fit``/``evaluate`` build from ``sample_weight``/``class_weight``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["BatchSource", "class_weights", "is_batch_source"]
+from lstmkit.training.data import Aligned
+
+__all__ = ["BatchSource", "class_weights", "is_batch_source", "sample_weights", "source_arrays"]
 
 
 def is_batch_source(data: Any) -> bool:
@@ -123,3 +126,47 @@ def class_weights(y: torch.Tensor, class_weight: dict[Any, float]) -> torch.Tens
         raise ValueError("class_weight needs one class per sample; y has a class per timestep")
     table = {int(k): float(v) for k, v in class_weight.items()}
     return torch.tensor([table.get(int(c), 1.0) for c in classes.tolist()], dtype=torch.float32)
+
+
+def sample_weights(
+    sample_weight: Any, class_weight: Any, y: Any, n: int, argument: str = "sample_weight"
+) -> torch.Tensor | None:
+    """Per-sample weights ``(n,)`` from ``sample_weight`` ``(n,)`` and/or ``class_weight``
+    (multiplied, as Keras), or ``None`` when neither is given."""
+    weights = None
+    if sample_weight is not None:
+        array = np.asarray(sample_weight, dtype=np.float32)
+        if array.ndim == 2 and array.shape[1] == 1:
+            array = array[:, 0]
+        if array.shape != (n,) or not np.isfinite(array).all():
+            raise ValueError(
+                f"{argument} must hold one finite weight per sample, shape ({n},); got "
+                f"shape {array.shape}"
+            )
+        weights = torch.from_numpy(array.copy())
+    if class_weight is not None:
+        if isinstance(y, Aligned):
+            raise ValueError("class_weight needs a model with one output")
+        by_class = class_weights(y, class_weight)
+        weights = by_class if weights is None else weights * by_class
+    return weights
+
+
+def source_arrays(source: BatchSource, prefix: str) -> tuple[Any, Any, Any]:
+    """Every batch of one pass over ``source`` joined: ``(x, y, sample_weight)``."""
+    xs, ys, ws = [], [], []
+    for bx, by, bw in source.epoch(shuffle=False):
+        xs.append(bx)
+        ys.append(by)
+        ws.append(bw)
+
+    def join(parts: list[Any]) -> Any:
+        if parts[0] is None:
+            if any(part is not None for part in parts):
+                raise ValueError(f"{prefix}: some batches have targets or weights, others not")
+            return None
+        if isinstance(parts[0], list | tuple):
+            return [np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))]
+        return np.concatenate([np.asarray(part) for part in parts])
+
+    return join(xs), join(ys), join(ws)

@@ -9,8 +9,6 @@ places to override.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from lstmkit import metrics as metrics_module
 from lstmkit.layers.base import Shape
 from lstmkit.optimizers import Optimizer
 from lstmkit.training import native_step
-from lstmkit.training.batches import BatchSource, class_weights, is_batch_source
+from lstmkit.training.batches import BatchSource, is_batch_source, sample_weights, source_arrays
 from lstmkit.training.callbacks import (
     Callback,
     CallbackList,
@@ -33,6 +31,8 @@ from lstmkit.training.callbacks import (
     epoch_line,
 )
 from lstmkit.training.data import Aligned, check_positive_int, to_inputs, to_targets
+from lstmkit.training.interrupt import DeferredInterrupt, warn_interrupted
+from lstmkit.training.regularization import regularized_weights
 
 __all__ = ["Trainer"]
 
@@ -278,50 +278,6 @@ class Trainer:
             for t, p, m in zip(tuple(y), y_pred, masks, strict=True)
         )
 
-    def _weights(
-        self, sample_weight: Any, class_weight: Any, y: Any, n: int, argument: str = "sample_weight"
-    ) -> torch.Tensor | None:
-        """Per-sample weights ``(n,)`` from ``sample_weight`` ``(n,)`` and/or ``class_weight``
-        (multiplied, as Keras), or ``None`` when neither is given."""
-        weights = None
-        if sample_weight is not None:
-            array = np.asarray(sample_weight, dtype=np.float32)
-            if array.ndim == 2 and array.shape[1] == 1:
-                array = array[:, 0]
-            if array.shape != (n,) or not np.isfinite(array).all():
-                raise ValueError(
-                    f"{argument} must hold one finite weight per sample, shape ({n},); got "
-                    f"shape {array.shape}"
-                )
-            weights = torch.from_numpy(array.copy())
-        if class_weight is not None:
-            if isinstance(y, Aligned):
-                raise ValueError("class_weight needs a model with one output")
-            by_class = class_weights(y, class_weight)
-            weights = by_class if weights is None else weights * by_class
-        return weights
-
-    def _source_arrays(self, source: BatchSource, prefix: str) -> tuple[Any, Any, Any]:
-        """Every batch of one pass over ``source`` joined: ``(x, y, sample_weight)``."""
-        xs, ys, ws = [], [], []
-        for bx, by, bw in source.epoch(shuffle=False):
-            xs.append(bx)
-            ys.append(by)
-            ws.append(bw)
-
-        def join(parts: list[Any]) -> Any:
-            if parts[0] is None:
-                if any(part is not None for part in parts):
-                    raise ValueError(f"{prefix}: some batches have targets or weights, others not")
-                return None
-            if isinstance(parts[0], list | tuple):
-                return [
-                    np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))
-                ]
-            return np.concatenate([np.asarray(part) for part in parts])
-
-        return join(xs), join(ys), join(ws)
-
     # -- the steps ------------------------------------------------------------------------------
 
     def train_step(
@@ -468,11 +424,11 @@ class Trainer:
             weighted = first_w is not None or class_weight is not None
         else:
             xt, yt = self._data(x, y)
-            weights = self._weights(sample_weight, class_weight, yt, xt.shape[0])
+            weights = sample_weights(sample_weight, class_weight, yt, xt.shape[0])
             weighted = weights is not None
         val: tuple[torch.Tensor, torch.Tensor] | None = None
         if validation_data is not None and is_batch_source(validation_data):
-            vx, vy, _ = self._source_arrays(
+            vx, vy, _ = source_arrays(
                 BatchSource(validation_data, validation_steps, "validation_data"),
                 "validation_data",
             )
@@ -515,7 +471,7 @@ class Trainer:
             if source is not None:
                 for bx, by, bw in source.epoch(shuffle):
                     xb, yb = self._data(bx, by)
-                    yield xb, yb, self._weights(bw, class_weight, yb, xb.shape[0])
+                    yield xb, yb, sample_weights(bw, class_weight, yb, xb.shape[0])
                 return
             xs, ys, ws = xt, yt, weights
             if shuffle:
@@ -564,7 +520,7 @@ class Trainer:
                         if interrupt.requested or self.model.stop_training:
                             break
                     if interrupt.requested:
-                        _warn_interrupted(epoch, finished, steps)
+                        warn_interrupted(epoch, finished, steps)
                         break
                     logs = self._results()
                     if val is not None:
@@ -575,7 +531,7 @@ class Trainer:
                     self.rng_state = torch.get_rng_state()
                     hooks.on_epoch_end(epoch, logs)
                     if interrupt.requested:
-                        _warn_interrupted(epoch + 1, 0, steps)
+                        warn_interrupted(epoch + 1, 0, steps)
                         break
                     if self.model.stop_training:
                         break
@@ -637,12 +593,12 @@ class Trainer:
         if is_batch_source(x):
             if y is not None:
                 raise ValueError("x is a generator or a Sequence giving (x, y): y must be None")
-            x, y, sample_weight = self._source_arrays(BatchSource(x, steps), "x")
+            x, y, sample_weight = source_arrays(BatchSource(x, steps), "x")
         xt, yt = self._data(x, y)
         batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
         self._resolve_metrics(yt)
         self._regularized = regularized_weights(self.model)
-        weights = self._weights(sample_weight, None, yt, xt.shape[0])
+        weights = sample_weights(sample_weight, None, yt, xt.shape[0])
         logs = self._evaluate_tensors(xt, yt, batch_size, weights)
         if verbose:
             steps = -(-xt.shape[0] // batch_size)
@@ -654,7 +610,7 @@ class Trainer:
     ) -> np.ndarray | list[np.ndarray]:
         """``x`` may be a generator or a Sequence of batches (``x`` or ``(x, y)``)."""
         if is_batch_source(x):
-            x, _, _ = self._source_arrays(BatchSource(x, steps), "x")
+            x, _, _ = source_arrays(BatchSource(x, steps), "x")
         xt, _ = self._data(x, None)
         batch_size = self._batch_size(batch_size, xt.shape[0], default=32)
         with torch.no_grad():
@@ -669,73 +625,6 @@ class Trainer:
         if isinstance(outputs, tuple):  # several outputs: a list of arrays, as Keras
             return [o.numpy() for o in outputs]
         return outputs.numpy()
-
-
-def regularized_weights(model: Any) -> list[tuple[Any, torch.Tensor]]:
-    """``(regularizer, weight)`` for every ``weight_regularizers`` entry of the model's layers
-    (and of the layers a wrapper holds)."""
-    found: list[tuple[Any, torch.Tensor]] = []
-    stack = list(getattr(model, "layers", []))
-    while stack:
-        layer = stack.pop(0)
-        for name, regularizer in (getattr(layer, "weight_regularizers", None) or {}).items():
-            weight = layer._params.get(name)
-            if weight is not None and regularizer is not None:
-                found.append((regularizer, weight))
-        stack.extend(
-            inner
-            for inner in (
-                getattr(layer, "layer", None),
-                getattr(layer, "forward_layer", None),
-                getattr(layer, "backward_layer", None),
-            )
-            if inner is not None
-        )
-    return found
-
-
-class DeferredInterrupt:
-    """Within ``with``, the first Ctrl-C (SIGINT) sets :attr:`requested` instead of raising, so
-    the loop stops at the next batch boundary: the weights are those of the last finished batch
-    and no callback (a checkpoint being written) is cut short. A second Ctrl-C raises
-    ``KeyboardInterrupt`` at once. Only the main thread can take signals, and a handler the
-    program installed itself is left alone; in both cases nothing changes."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def __enter__(self) -> DeferredInterrupt:
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
-
-
-def _warn_interrupted(epoch: int, batches: int, steps: int) -> None:
-    where = (
-        f"after batch {batches}/{steps} of epoch {epoch + 1}"
-        if batches
-        else (f"after epoch {epoch}")
-    )
-    warnings.warn(
-        f"fit interrupted (Ctrl-C): stopped {where}; the model keeps the weights of the last "
-        "finished batch and the History holds the finished epochs",
-        RuntimeWarning,
-        stacklevel=4,
-    )
 
 
 def _check_verbose(verbose: Any) -> int:
