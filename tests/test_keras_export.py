@@ -298,3 +298,71 @@ def test_regularizers_add_keras_penalties_and_travel_in_keras_files(tmp_path):
     )
     with pytest.warns(UserWarning, match=r"does not keep the layers' weight regularizers"):
         model.save(tmp_path / "r.lstmkit")
+
+
+def test_to_json_and_model_from_json_both_ways_with_keras(tmp_path):
+    # The common save pattern: to_json() to model.json, save_weights("model.h5"), then
+    # model_from_json + load_weights, on either side.
+    import lstmkit.keras as lk
+
+    set_random_seed(0)
+    model = lk.Sequential([lk.layers.LSTM(4, input_shape=(8, 2)), lk.layers.Dense(1)])
+    model.save_weights(str(tmp_path / "model.h5"))
+    theirs = keras.models.model_from_json(model.to_json())
+    theirs.load_weights(str(tmp_path / "model.h5"))
+    np.testing.assert_allclose(theirs.predict(X, verbose=0), model.predict(X), atol=1e-6)
+
+    rebuilt = lk.models.model_from_json(theirs.to_json())
+    assert [type(layer).__name__ for layer in rebuilt.layers] == ["LSTM", "Dense"]
+    assert rebuilt.count_params() == model.count_params()
+    # Fresh weights, drawn by the initializers (not zeros, not the saved ones) until loaded.
+    assert float(np.abs(rebuilt.get_weights()[0]).sum()) > 0
+    assert not np.allclose(rebuilt.predict(X), model.predict(X), atol=1e-4)
+    rebuilt.load_weights(str(tmp_path / "model.h5"))
+    np.testing.assert_allclose(rebuilt.predict(X), model.predict(X), atol=1e-6)
+    with pytest.raises(ValueError, match="cannot build a model from this JSON: it is not valid"):
+        lk.models.model_from_json("{not json")
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_a_custom_loss_and_metric_travel_by_name_and_load_with_custom_objects(tmp_path, suffix):
+    import lstmkit.backend as K
+    from lstmkit.keras.models import load_model as keras_namespace_load_model
+
+    def root_mean_squared_error(y_true, y_pred):
+        return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))
+
+    def rmse(y_true, y_pred):
+        return K.sqrt(K.mean(K.square(y_pred - y_true)))
+
+    set_random_seed(0)
+    y = RNG.normal(size=(6, 1)).astype("float32")
+    model = Sequential([LSTM(3, input_shape=(8, 2)), Dense(1)])
+    model.compile(optimizer="adam", loss=root_mean_squared_error, metrics=[rmse, "mae"])
+    expected = model.evaluate(X, y, verbose=0)
+    path = str(tmp_path / f"model{suffix}")
+    model.save(path)
+    custom = {"root_mean_squared_error": root_mean_squared_error, "rmse": rmse}
+    # lstmkit: compiled again with the user's functions, so evaluate gives the same numbers.
+    again = keras_namespace_load_model(path, custom_objects=custom)
+    np.testing.assert_allclose(again.evaluate(X, y, verbose=0), expected, rtol=1e-5)
+    assert again.metrics_names == ["loss", "rmse", "mae"]
+    # Keras: its loss, evaluated on the same data, is the same number.
+    import keras.ops as ops
+
+    def keras_rmse_loss(y_true, y_pred):
+        return ops.sqrt(ops.mean(ops.square(y_pred - y_true), axis=-1))
+
+    def keras_rmse(y_true, y_pred):
+        return ops.sqrt(ops.mean(ops.square(y_pred - y_true)))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = keras.models.load_model(
+            path, custom_objects={"root_mean_squared_error": keras_rmse_loss, "rmse": keras_rmse}
+        )
+    got = theirs.evaluate(X, y, verbose=0, return_dict=True)
+    np.testing.assert_allclose(got["loss"], expected[0], rtol=1e-5)
+    # Without the functions the model still loads, uncompiled, saying why.
+    with pytest.warns(RuntimeWarning, match="uncompiled"):
+        keras_namespace_load_model(path)

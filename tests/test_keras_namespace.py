@@ -17,6 +17,7 @@ import torch
 
 import lstmkit.keras as keras
 from lstmkit.keras import KerasNotSupportedError
+from lstmkit.keras._support import NOT_SUPPORTED
 from lstmkit.keras.hook import keras_imports, run_script
 from lstmkit.keras.table import BEGIN, END, support_table
 
@@ -78,6 +79,7 @@ def test_the_hook_lives_only_for_the_run_and_restores_what_was_there(tmp_path):
 def test_keras_module_paths_of_keras_1_2_and_3_resolve():
     with keras_imports():
         import keras
+        from keras.layers.advanced_activations import LeakyReLU
         from keras.layers.core import Dense
         from keras.layers.embeddings import Embedding
         from keras.layers.recurrent import LSTM
@@ -88,6 +90,11 @@ def test_keras_module_paths_of_keras_1_2_and_3_resolve():
 
         assert keras.layers.LSTM is LSTM
         assert keras.utils.np_utils is np_utils
+        assert LeakyReLU is keras.layers.LeakyReLU
+        # Keras 2's lower-case initializer spellings are the classes.
+        kernel = keras.initializers.glorot_uniform(seed=1)((40, 60))
+        assert abs(float(kernel.std()) - (2 / 100) ** 0.5) < 0.01
+        assert keras.initializers.he_normal is keras.initializers.HeNormal
     assert callable(to_categorical) and callable(pad_sequences)
     assert callable(timeseries_dataset_from_array) and TimeseriesGenerator.__len__
     assert {Dense.__name__, Embedding.__name__, Bidirectional.__name__} == {
@@ -110,11 +117,36 @@ def test_unsupported_names_name_the_symbol_and_the_script_line(tmp_path):
     for text, symbol in cases.items():
         path = _script(tmp_path, text)
         line = len(text.splitlines())
-        with pytest.raises(KerasNotSupportedError) as caught:
+        with pytest.raises(NOT_SUPPORTED) as caught:
             run_script(str(path))
         message = str(caught.value)
         assert message.startswith(f"lstmkit run: {symbol} is not supported by lstmkit"), message
         assert message.endswith(f"(script.py, line {line})"), message
+
+
+def test_an_unsupported_attribute_read_is_also_an_attribute_error(tmp_path):
+    # matplotlib reads sys.modules["tensorflow"].is_tensor and catches only AttributeError;
+    # hasattr/getattr with a default must answer as for any missing attribute.
+    path = _script(
+        tmp_path,
+        "import sys\nimport tensorflow as tf\nimport keras\n"
+        "probe = (hasattr(tf, 'is_tensor'), getattr(keras.layers, 'ConvLSTM2D', 'absent'))\n"
+        "import matplotlib\nmatplotlib.use('Agg')\nfrom matplotlib import pyplot\n"
+        "pyplot.plot([1.0, 2.0])\npyplot.show()\n",
+    )
+    assert run_script(str(path))["probe"] == (False, "absent")
+    with pytest.raises(AttributeError) as caught:
+        keras.layers.ConvLSTM2D  # noqa: B018
+    assert isinstance(caught.value, NOT_SUPPORTED)
+    assert "keras.layers.ConvLSTM2D is not supported by lstmkit" in str(caught.value)
+    # Imported with `from ... import`, Python would replace an AttributeError's message.
+    for text, symbol in {
+        "from keras.models import model_from_yaml\n": "keras.models.model_from_yaml",
+        "from tensorflow import is_tensor\n": "tensorflow.is_tensor",
+    }.items():
+        with pytest.raises(KerasNotSupportedError) as caught:
+            run_script(str(_script(tmp_path, text)))
+        assert str(caught.value).startswith(f"lstmkit run: {symbol} is not supported"), text
 
 
 def test_keras_1_arguments_are_mapped_with_one_warning_each():
@@ -340,3 +372,21 @@ def test_a_regularized_layer_keeps_the_regular_step_that_adds_its_penalty():
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.zeros((8, 3, 1)), np.zeros((8, 1)), epochs=1, verbose=0)
     assert model.step_path == "autograd"
+
+
+def test_a_sequentials_inputs_and_outputs_make_functional_models_sharing_its_layers():
+    # Brownlee's LSTM autoencoder keeps the encoder with
+    # Model(inputs=model.inputs, outputs=model.layers[0].output).
+    model = keras.Sequential()
+    model.add(keras.layers.LSTM(5, input_shape=(4, 1)))
+    model.add(keras.layers.RepeatVector(4))
+    model.add(keras.layers.LSTM(3, return_sequences=True))
+    model.add(keras.layers.TimeDistributed(keras.layers.Dense(1)))
+    x = np.random.default_rng(0).normal(size=(2, 4, 1)).astype("float32")
+    encoder = keras.Model(inputs=model.inputs, outputs=model.layers[0].output)
+    assert encoder.output_shape == (None, 5)
+    np.testing.assert_allclose(encoder.predict(x), model.layers[0](x), atol=1e-6)
+    whole = keras.Model(model.input, model.output)
+    np.testing.assert_allclose(whole.predict(x), model.predict(x), atol=1e-6)
+    with pytest.raises(AttributeError, match="has no input shape yet"):
+        keras.Sequential([keras.layers.Dense(2)]).inputs  # noqa: B018

@@ -93,7 +93,8 @@ def test_a_model_without_input_shape_builds_on_first_fit() -> None:
     x, y = small_regression()
     model.compile(optimizer="adam", loss="mse")
     model.fit(x, y, epochs=1, verbose=0)
-    assert model.input_shape == (None, 4, 2)
+    # Built from data, the time axis stays free (Keras takes other lengths too).
+    assert model.input_shape == (None, None, 2)
 
 
 @pytest.mark.parametrize(
@@ -513,3 +514,28 @@ def test_read_only_arrays_from_pandas_train_without_a_warning(recwarn):
     assert model.predict(X).shape == (8, 1)
     assert not [w for w in recwarn if "not writable" in str(w.message)]
     assert not X.flags.writeable  # the caller's array is left alone
+
+
+def test_a_model_built_from_data_takes_sequences_of_any_length_when_its_layers_can():
+    # As in Keras (the TensorFlow text-classification tutorial predicts on an unpadded text).
+    from lstmkit.layers import Embedding, Flatten
+
+    rng = np.random.default_rng(0)
+    model = Sequential([LSTM(4, return_sequences=True), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(rng.normal(size=(8, 6, 3)), rng.normal(size=(8, 6, 1)), epochs=1, verbose=0)
+    assert (model.input_shape, model.output_shape) == ((None, None, 3), (None, None, 1))
+    assert model.predict(rng.normal(size=(2, 9, 3))).shape == (2, 9, 1)
+    tokens = Sequential([Embedding(20, 4), LSTM(3), Dense(1)])
+    assert tokens.predict(rng.integers(0, 20, size=(2, 5))).shape == (2, 1)
+    assert tokens.predict(rng.integers(0, 20, size=(1, 11))).shape == (1, 1)
+    # Flatten then Dense needs the length: it stays fixed, and other lengths are refused.
+    flat = Sequential([LSTM(2, return_sequences=True), Flatten(), Dense(1)])
+    flat.predict(rng.normal(size=(2, 6, 3)))
+    assert flat.input_shape == (None, 6, 3)
+    with pytest.raises(ValueError, match="axis 1 should be 6"):
+        flat.predict(rng.normal(size=(2, 7, 3)))
+    # Features (2-D input to Dense) are never freed.
+    dense = Sequential([Dense(2)])
+    dense.predict(rng.normal(size=(2, 3)))
+    assert dense.input_shape == (None, 3)

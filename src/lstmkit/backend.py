@@ -29,9 +29,9 @@ __all__ = [
     "cumsum", "dot", "epsilon", "equal", "eval", "exp", "expand_dims", "flatten", "floatx",
     "get_value", "greater", "greater_equal", "int_shape", "l2_normalize", "less", "less_equal",
     "log", "max", "maximum", "mean", "min", "minimum", "ndim", "not_equal", "ones", "ones_like",
-    "pow", "prod", "relu", "reshape", "round", "set_epsilon", "shape", "sigmoid", "sign", "sin",
-    "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "square", "squeeze",
-    "stack", "std", "sum", "switch", "tanh", "transpose", "var", "zeros", "zeros_like",
+    "pow", "prod", "relu", "reshape", "round", "set_epsilon", "set_value", "shape", "sigmoid",
+    "sign", "sin", "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "square",
+    "squeeze", "stack", "std", "sum", "switch", "tanh", "transpose", "var", "zeros", "zeros_like",
 ]  # fmt: skip
 
 _epsilon = 1e-7
@@ -158,6 +158,28 @@ def get_value(x: Any) -> np.ndarray:
 
 
 eval = get_value
+
+
+def set_value(x: Any, value: Any) -> None:
+    """Keras's ``set_value``: give the variable ``x`` the value ``value`` in place: an
+    optimizer's learning rate (``K.set_value(model.optimizer.lr, 0.001)``) or a tensor of the
+    same shape (a layer's weight)."""
+    if hasattr(x, "assign"):
+        x.assign(value)
+        return
+    if isinstance(x, torch.Tensor):
+        new = torch.as_tensor(np.asarray(value), dtype=x.dtype)
+        if tuple(new.shape) != tuple(x.shape):
+            raise ValueError(
+                f"set_value expects a value of shape {tuple(x.shape)}; got {tuple(new.shape)}"
+            )
+        with torch.no_grad():
+            x.copy_(new)
+        return
+    raise TypeError(
+        "set_value expects a variable (an optimizer's learning rate or a tensor); got "
+        f"{type(x).__name__} (a plain number cannot be changed in place)"
+    )
 
 
 def shape(x: Any) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ import math
 import numbers
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 
 from lstmkit._registry import lookup
@@ -32,6 +33,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "Adamax",
+    "LearningRate",
     "Nadam",
     "Optimizer",
     "RMSprop",
@@ -64,6 +66,30 @@ def _positive_or_none(owner: str, key: str, value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
         raise ValueError(f"{owner} expects {key} to be a non-negative number; got {key}={value!r}")
     return float(value)
+
+
+class LearningRate(float):
+    """An optimizer's learning rate as read from it: a ``float`` (the value at the time it was
+    read) that can also set the optimizer's rate, as Keras's learning-rate variable can."""
+
+    __slots__ = ("_optimizer",)
+
+    def __new__(cls, value: float, optimizer: Any) -> LearningRate:
+        self = super().__new__(cls, value)
+        self._optimizer = optimizer
+        return self
+
+    def assign(self, value: Any) -> None:
+        """Set the optimizer's learning rate to ``value`` (checked as ``learning_rate=`` is)."""
+        self._optimizer.learning_rate = value
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy scalar (Keras variables' ``numpy()``)."""
+        return np.float32(self)
+
+    def __reduce__(self) -> Any:
+        # A copy (copy.deepcopy of a config) is the plain number, not tied to the optimizer.
+        return (float, (float(self),))
 
 
 class Optimizer:
@@ -170,8 +196,10 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> float:
-        """The step size, a float; callbacks may set it between steps."""
-        return self._learning_rate
+        """The step size, a float; callbacks may set it between steps. The float also has
+        Keras's variable method ``assign(value)`` (what ``K.set_value(optimizer.lr, 0.001)`` and
+        ``optimizer.learning_rate.assign(0.001)`` call), which sets this optimizer's rate."""
+        return LearningRate(self._learning_rate, self)
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:

@@ -1,7 +1,8 @@
 """Runs Keras scripts through lstmkit's import hook (what ``lstmkit run`` does) from one process:
 ``python runner.py OUT.json SCRIPT.py...``. Each script runs in a child forked from it (the
 modules imported once; no state carried from script to script), in a fresh folder of its own, as
-``__main__``; its ``# check: <expression>`` line is evaluated on the script's globals. Each
+``__main__``, with the data files the tutorials read beside it (:func:`write_data`); its
+``# check: <expression>`` line is evaluated on the script's globals. Each
 Keras file it writes (``.keras``/``.h5``/``.hdf5``) is loaded back with lstmkit and its
 predictions on fixed inputs are stored beside the file (``<file>.npz``), for the test to compare
 with what Keras predicts from the same file."""
@@ -41,6 +42,24 @@ def _inputs_for(model) -> np.ndarray:
     return rng.normal(size=(batch, *dims)).astype("float32")
 
 
+def write_data(folder: str) -> None:
+    """The CSV files public tutorials read, written into the script's folder from lstmkit's
+    shipped data under the names the tutorials use: ``airline-passengers.csv`` (Brownlee's
+    ``"Month","Passengers"``) and ``shampoo-sales.csv`` (``"Month","Sales"``)."""
+    from importlib import resources
+
+    shipped = resources.files("lstmkit.datasets")
+    for source, name in (
+        ("airline.csv", "airline-passengers.csv"),
+        ("shampoo_sales.csv", "shampoo-sales.csv"),
+    ):
+        lines = shipped.joinpath(source).read_text(encoding="utf-8").splitlines()
+        header = lines[0].split(",")
+        lines[0] = ",".join(['"Month"'] + [f'"{h}"' for h in header[1:]])
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as file:
+            file.write("\n".join(lines) + "\n")
+
+
 def _is_model_file(path: str) -> bool:
     """A whole model (``.keras``, or HDF5 with a model_config), not a weights file."""
     if path.endswith(".keras"):
@@ -67,6 +86,7 @@ def run_one(script: str, folder: str) -> dict:
     record: dict = {"script": os.path.basename(script), "check": expression}
     cwd = os.getcwd()
     os.chdir(folder)
+    write_data(folder)
     try:
         with contextlib.redirect_stdout(io.StringIO()) as out, warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -24,7 +24,7 @@ def run_command(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
-    from lstmkit.keras import KerasNotSupportedError
+    from lstmkit.keras._support import NOT_SUPPORTED
     from lstmkit.keras.hook import run_script
 
     path, args = argv[0], argv[1:]
@@ -42,7 +42,7 @@ def run_command(argv: list[str]) -> int:
             return 2
         _print_script_traceback(error)
         return 1
-    except KerasNotSupportedError as error:
+    except NOT_SUPPORTED as error:
         print(str(error), file=sys.stderr)
         return 1
     except KeyboardInterrupt:

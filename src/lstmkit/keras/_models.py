@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.keras._support import not_supported, warn_renamed
+from lstmkit.layers import Input
 from lstmkit.models import Model as _Model
 from lstmkit.models import Sequential as _Sequential
 
@@ -239,7 +240,11 @@ class KerasModelMixin:
         ]
 
     def to_json(self, **kwargs: Any) -> str:
-        raise not_supported("Model.to_json", "save the whole model with model.save('x.keras')")
+        """Keras's ``to_json``: the architecture as Keras 3's JSON (``model_from_json`` in
+        Keras or here reads it back; weights travel with ``save_weights``)."""
+        from lstmkit.saving.keras_export import keras_model_json
+
+        return keras_model_json(self)
 
     def to_yaml(self, **kwargs: Any) -> str:
         raise not_supported("Model.to_yaml")
@@ -274,6 +279,41 @@ class Sequential(KerasModelMixin, _Sequential):
         """The Keras spellings adapt arguments, not the forward pass, so training takes the
         native whole step wherever a plain ``Sequential`` would."""
         return True
+
+    def _graph(self) -> tuple[Any, Any]:
+        """The symbolic input and output of the stack (Keras's ``model.inputs``/``outputs``):
+        the layers called once on an ``Input`` of the model's input shape, made on first use.
+        A functional ``Model`` built from them shares the layers, and so the weights, as in
+        Keras (``Model(inputs=model.inputs, outputs=model.layers[0].output)`` keeps an
+        encoder)."""
+        graph = getattr(self, "_symbolic_graph", None)
+        if graph is None:
+            if self.input_shape is None or not self.layers:
+                raise AttributeError(
+                    f"model {self.name!r} has no input shape yet, so it has no symbolic "
+                    "inputs or outputs; declare input_shape= or call it on data first"
+                )
+            tensor = inputs = Input(batch_shape=tuple(self.input_shape))
+            for layer in self.layers:
+                tensor = layer(tensor)
+            graph = self._symbolic_graph = (inputs, tensor)
+        return graph
+
+    @property
+    def inputs(self) -> list[Any]:
+        return [self._graph()[0]]
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self._graph()[1]]
+
+    @property
+    def input(self) -> Any:
+        return self._graph()[0]
+
+    @property
+    def output(self) -> Any:
+        return self._graph()[1]
 
 
 class Model(KerasModelMixin, _Model):

@@ -6,6 +6,7 @@ Keras symbol and the script's file and line: never a silent substitute, never re
 
 from __future__ import annotations
 
+import dis
 import importlib
 import os
 import sys
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "NOT_SUPPORTED",
+    "KerasAttributeNotSupportedError",
     "KerasNotSupportedError",
     "module_getattr",
     "not_supported",
@@ -36,6 +39,19 @@ class KerasNotSupportedError(ImportError):
     ``AttributeError`` would be replaced by Python's "cannot import name"), and so that a
     script's ``try: import ... except ImportError`` fallback still works.
     """
+
+
+class KerasAttributeNotSupportedError(AttributeError):
+    """A Keras (or TensorFlow) attribute lstmkit lacks, read as ``module.name``: an
+    ``AttributeError`` (no class can be both one and an ``ImportError``), so
+    ``hasattr(tf, "is_tensor")`` and ``getattr(keras, name, default)`` answer as for any missing
+    attribute. Libraries probe this way: matplotlib, given a ``tensorflow`` in ``sys.modules``,
+    reads ``tf.is_tensor`` and catches only ``AttributeError``. Catch both kinds with
+    :data:`NOT_SUPPORTED`."""
+
+
+#: Both errors for a Keras name lstmkit lacks, for ``except NOT_SUPPORTED:``.
+NOT_SUPPORTED = (KerasNotSupportedError, KerasAttributeNotSupportedError)
 
 
 def script_frame() -> Any:
@@ -64,20 +80,38 @@ def _prefix() -> str:
     return "lstmkit run" if RUNNING else "lstmkit.keras"
 
 
-def not_supported(symbol: str, reason: str = "") -> KerasNotSupportedError:
-    """The error for a Keras ``symbol`` (``"keras.layers.ConvLSTM2D"``) lstmkit lacks."""
+def not_supported(
+    symbol: str, reason: str = "", *, attribute: bool = False
+) -> KerasNotSupportedError | KerasAttributeNotSupportedError:
+    """The error for a Keras ``symbol`` (``"keras.layers.ConvLSTM2D"``) lstmkit lacks; with
+    ``attribute``, one that is also an ``AttributeError`` (a module attribute read)."""
     where = script_location()
     text = f"{_prefix()}: {symbol} is not supported by lstmkit"
     if reason:
         text += f" ({reason})"
     if where:
         text += f" ({where})"
-    return KerasNotSupportedError(text)
+    return (KerasAttributeNotSupportedError if attribute else KerasNotSupportedError)(text)
+
+
+def _reading_for_import(frame: Any) -> bool:
+    """Whether ``frame`` reads the attribute for ``from module import name`` (Python's
+    IMPORT_FROM, or importlib's ``_handle_fromlist`` for a package): there an ``AttributeError``
+    would become Python's bare "cannot import name", so the plain ``ImportError`` is raised."""
+    if frame is None:
+        return False
+    if frame.f_code.co_filename.startswith("<frozen importlib"):
+        return True
+    code = frame.f_code.co_code
+    return 0 <= frame.f_lasti < len(code) and dis.opname[code[frame.f_lasti]] == "IMPORT_FROM"
 
 
 def module_getattr(keras_module: str) -> Callable[[str], Any]:
     """A module ``__getattr__`` for the Keras module ``keras_module``: dunder and private names
-    are ordinary missing attributes; any other name is a Keras symbol lstmkit lacks."""
+    are ordinary missing attributes; any other name is a Keras symbol lstmkit lacks. Read as an
+    attribute (``tf.is_tensor``, ``hasattr(keras, name)``), the error is an ``AttributeError``
+    (:class:`KerasAttributeNotSupportedError`, same message); imported (``from keras.layers
+    import X``), a plain :class:`KerasNotSupportedError`, so Python keeps its message."""
 
     package = "lstmkit." + keras_module if keras_module.startswith("keras") else None
 
@@ -91,7 +125,8 @@ def module_getattr(keras_module: str) -> Callable[[str], Any]:
             except ModuleNotFoundError as error:
                 if error.name != f"{package}.{name}":
                     raise
-        raise not_supported(f"{keras_module}.{name}")
+        importing = _reading_for_import(sys._getframe(1))
+        raise not_supported(f"{keras_module}.{name}", attribute=not importing)
 
     return __getattr__
 

@@ -1,4 +1,5 @@
-"""``keras.models``: ``Sequential``, ``Model``, ``load_model``."""
+"""``keras.models``: ``Sequential``, ``Model``, ``load_model``, ``save_model``,
+``model_from_json``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from lstmkit.keras._models import Model, Sequential
 from lstmkit.keras._support import module_getattr, not_supported
 from lstmkit.saving import load_model as _load_model
 
-__all__ = ["Model", "Sequential", "load_model", "save_model"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_json", "save_model"]
 
 
 def load_model(
@@ -26,6 +27,16 @@ def load_model(
         model.__class__ = Model
     else:
         model.__class__ = Sequential
+    return model
+
+
+def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Keras's ``model_from_json``: the Sequential a ``model.to_json()`` string describes,
+    uncompiled, with fresh weights (``load_weights`` sets saved ones)."""
+    from lstmkit.saving.keras_import import model_from_keras_json
+
+    model = model_from_keras_json(json_string, custom_objects=custom_objects)
+    model.__class__ = Sequential
     return model
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -11,7 +12,7 @@ import torch
 from lstmkit import losses, optimizers
 from lstmkit import metrics as metrics_module
 from lstmkit._registry import register_class
-from lstmkit.layers.base import Layer, Shape, format_shape
+from lstmkit.layers.base import Layer, Shape, deferred_weights, format_shape
 from lstmkit.layers.core import InputLayer, KerasTensor
 from lstmkit.layers.registry import deserialize
 from lstmkit.saving import model_file
@@ -117,8 +118,30 @@ class Sequential:
         self.output_shape = shape
 
     def ensure_built(self, input_shape: Shape) -> None:
+        """Build from the shape of the first data seen (no input shape was declared). As in
+        Keras, such a model then takes sequences of any length: the time axis is left free
+        (``None``) when every layer can be built so (not, say, Flatten then Dense)."""
         if self.input_shape is None:
-            self.build(input_shape)
+            relaxed = self._free_time_axis(tuple(input_shape))
+            self.build(relaxed if relaxed is not None else input_shape)
+
+    def _free_time_axis(self, shape: Shape) -> Shape | None:
+        """``shape`` with its time axis ``None`` when it has one (3-D and more, or 2-D token
+        ids into an Embedding) and the layers build for it; else ``None``. The trial builds
+        copies with placeholder weights, so the layers themselves are untouched."""
+        if not self._layers or len(shape) < 2 or shape[1] is None:
+            return None
+        if len(shape) == 2 and type(self._layers[0]).__name__ != "Embedding":
+            return None
+        relaxed = (shape[0], None, *shape[2:])
+        trial: Any = relaxed
+        try:
+            with deferred_weights():
+                for layer in copy.deepcopy(self._layers):
+                    trial = layer.build_for(trial)
+        except (ValueError, TypeError, RuntimeError):
+            return None
+        return relaxed
 
     @property
     def built(self) -> bool:

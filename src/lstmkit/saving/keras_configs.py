@@ -10,6 +10,7 @@ is the lowest of the three (``keras_import`` -> ``keras_containers`` -> ``keras_
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import warnings
 from typing import Any
@@ -412,14 +413,15 @@ def _sequential_config(config: Any) -> tuple[str, list[Any], Any]:
 
 
 def _build_model(
-    config: Any, custom_objects: dict[str, Any]
+    config: Any, custom_objects: dict[str, Any], *, initialize: bool = False
 ) -> tuple[Any, list[tuple[Layer, str, str]]]:
-    """The lstmkit Sequential (weights not yet allocated: placeholders of the right shapes) and
+    """The lstmkit Sequential (weights not yet allocated: placeholders of the right shapes; with
+    ``initialize``, drawn by the layers' initializers, as Keras's ``model_from_json`` gives) and
     ``(layer, Keras class name, Keras layer name)`` for each layer after the input."""
     name, entries, build_input_shape = _sequential_config(config)
     model = registered_class("Sequential")(name=name)
     layers: list[tuple[Layer, str, str]] = []
-    with deferred_weights():
+    with contextlib.nullcontext() if initialize else deferred_weights():
         for index, entry in enumerate(entries):
             if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
                 if index != 0:
@@ -594,29 +596,51 @@ def _metric(entry: Any) -> str:
     )
 
 
-def _compile_arguments(config: dict[str, Any]) -> dict[str, Any]:
+def _custom_function(entry: Any, custom_objects: dict[str, Any]) -> Any:
+    """The function of ``custom_objects`` a loss or metric entry names (a legacy file's plain
+    name, or Keras 3's ``{"class_name": "function", "config": name}``), else ``None``."""
+    entry = _text(entry)
+    if isinstance(entry, dict) and entry.get("class_name") == "function":
+        entry = _text(entry.get("config"))
+    if isinstance(entry, str) and callable(custom_objects.get(entry)):
+        return custom_objects[entry]
+    return None
+
+
+def _compile_arguments(
+    config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``compile()``'s arguments from Keras 3's ``compile_config`` or a legacy
-    ``training_config``; raises :class:`_UncompilableError` naming what does not translate."""
+    ``training_config``; a loss or metric that names a function of ``custom_objects`` is that
+    function (as Keras resolves it); raises :class:`_UncompilableError` naming what does not
+    translate."""
+    custom_objects = custom_objects or {}
     for key in ("loss_weights", "weighted_metrics", "sample_weight_mode"):
         if config.get(key) not in (None, [], {}):
             raise _UncompilableError(f"{key}={_short(config[key])} is not supported by lstmkit")
     optimizer = _optimizer(config.get("optimizer", config.get("optimizer_config")))
-    loss = _loss(config.get("loss"))
+    loss = _custom_function(config.get("loss"), custom_objects) or _loss(config.get("loss"))
     metrics = config.get("metrics") or []
     if isinstance(metrics, list) and len(metrics) == 1 and isinstance(metrics[0], list):
         metrics = metrics[0]  # TF 2.x: one list of metrics per output
     if isinstance(metrics, dict) or not isinstance(metrics, list):
         raise _UncompilableError(f"metrics={_short(metrics)} is not one list of metrics")
-    return {"optimizer": optimizer, "loss": loss, "metrics": [_metric(m) for m in metrics]}
+    return {
+        "optimizer": optimizer,
+        "loss": loss,
+        "metrics": [_custom_function(m, custom_objects) or _metric(m) for m in metrics],
+    }
 
 
-def _compile(model: Any, config: Any, path: str) -> None:
+def _compile(
+    model: Any, config: Any, path: str, custom_objects: dict[str, Any] | None = None
+) -> None:
     if not config:  # Keras 3 writes {} for a model that was never compiled
         return
     try:
         if not isinstance(config, dict):
             raise _UncompilableError(f"the compile configuration is {_short(config)}")
-        arguments = _compile_arguments(config)
+        arguments = _compile_arguments(config, custom_objects)
         model.compile(**arguments)
     except (_UncompilableError, TypeError, ValueError, AttributeError) as reason:
         warnings.warn(

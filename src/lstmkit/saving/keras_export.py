@@ -30,6 +30,7 @@ __all__ = [
     "KERAS_SUFFIXES",
     "KerasExportError",
     "is_keras_path",
+    "keras_model_json",
     "save_keras_model",
     "save_keras_weights",
 ]
@@ -192,17 +193,43 @@ def _model_config(model: Any) -> dict[str, Any]:
     }
 
 
+def _function_entry(function: Any) -> dict[str, Any] | None:
+    """Keras 3's serialization of a user's plain function (a custom loss or metric), which
+    Keras resolves by name from ``custom_objects`` when it loads; ``None`` for anything else
+    (a lambda, a callable object), which has no name to find it by."""
+    name = getattr(function, "__name__", None)
+    if not callable(function) or not isinstance(name, str) or not name.isidentifier():
+        return None
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": name,
+        "registered_name": "function",
+    }
+
+
 def _compile_config(model: Any) -> dict[str, Any] | None:
     """Keras's compile configuration, or ``None`` when the model is not compiled or its loss,
-    metrics or optimizer have no Keras name (Keras then loads it uncompiled)."""
+    metrics or optimizer have no Keras name (Keras then loads it uncompiled). A user's
+    function as loss or metric is written by its name, as Keras writes it (loading then needs
+    ``custom_objects``, in Keras and here)."""
     from lstmkit import losses, optimizers
 
     trainer = getattr(model, "_trainer", None)
-    if trainer is None or trainer.loss is None or not losses.is_builtin(trainer.loss):
+    if trainer is None or trainer.loss is None:
         return None
-    metrics = trainer._metric_ids
-    if not all(isinstance(metric, str) for metric in metrics):
+    if losses.is_builtin(trainer.loss):
+        loss: Any = losses.serialize(trainer.loss)
+    elif not trainer.loss.fn_kwargs and (entry := _function_entry(trainer.loss.fn)) is not None:
+        loss = entry
+    else:
         return None
+    metrics: list[Any] = []
+    for metric in trainer._metric_ids:
+        entry = metric if isinstance(metric, str) else _function_entry(metric)
+        if entry is None:
+            return None
+        metrics.append(entry)
     try:
         optimizer = optimizers.serialize(trainer.optimizer)
     except (TypeError, ValueError):
@@ -216,9 +243,9 @@ def _compile_config(model: Any) -> dict[str, Any] | None:
             "config": optimizer["config"],
             "registered_name": None,
         },
-        "loss": losses.serialize(trainer.loss),
+        "loss": loss,
         "loss_weights": None,
-        "metrics": list(metrics),
+        "metrics": metrics,
         "weighted_metrics": None,
         "run_eagerly": False,
         "steps_per_execution": 1,
@@ -373,8 +400,15 @@ def _write_h5(model: Any, model_config: dict[str, Any], compile_config: Any, fil
 
             training = {key: value for key, value in compile_config.items() if key != "optimizer"}
             # Keras 3 cannot read back a short alias ("mse") from a legacy file, even its own;
-            # the function's full name it can.
-            training["loss"] = losses.function(training["loss"]).__name__
+            # the function's full name it can. A user's function goes by its name, as Keras 2
+            # wrote it.
+            if isinstance(training["loss"], dict):
+                training["loss"] = training["loss"]["config"]
+            else:
+                training["loss"] = losses.function(training["loss"]).__name__
+            training["metrics"] = [
+                m["config"] if isinstance(m, dict) else m for m in training["metrics"]
+            ]
             optimizer = compile_config["optimizer"]
             training["optimizer_config"] = {
                 "class_name": optimizer["class_name"],
@@ -386,6 +420,13 @@ def _write_h5(model: Any, model_config: dict[str, Any], compile_config: Any, fil
         top = weights.create_group("top_level_model_weights")
         top.attrs["weight_names"] = np.array([], dtype="S1")
     file.write(buffer.getvalue())
+
+
+def keras_model_json(model: Any) -> str:
+    """Keras's ``model.to_json()``: the model's Keras 3 configuration (architecture only, no
+    weights) as JSON text, which Keras's ``model_from_json`` reads. Raises
+    :class:`KerasExportError` for a model Keras cannot hold (see :func:`save_keras_model`)."""
+    return json.dumps(_model_config(model))
 
 
 def save_keras_model(model: Any, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:

@@ -59,6 +59,7 @@ configurations. Each imports only those after it in that order.
 from __future__ import annotations
 
 import io
+import json
 import os
 from typing import Any
 
@@ -86,6 +87,7 @@ __all__ = [
     "KerasImportError",
     "load_keras_model",
     "load_keras_weights",
+    "model_from_keras_json",
 ]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -186,7 +188,30 @@ def load_keras_model(
             f"cannot import {path!r}: its configuration is malformed "
             f"({type(error).__name__}: {_short(str(error), 200)})"
         ) from None
-    _compile(model, compile_config, path)
+    _compile(model, compile_config, path, custom_objects)
+    return model
+
+
+def model_from_keras_json(text: str, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Keras's ``model_from_json``: the lstmkit Sequential that the JSON of a Keras
+    ``model.to_json()`` describes (Keras 3's form, or Keras 2's ``{"class_name": "Sequential",
+    "config": ...}``), uncompiled, with weights freshly drawn by its initializers (load them
+    with ``load_weights``). Raises :class:`KerasImportError` naming what does not translate."""
+    if not isinstance(text, str | bytes):
+        raise TypeError(f"model_from_json expects the JSON text (str); got {type(text).__name__}")
+    try:
+        try:
+            config = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise _RefusedError(f"it is not valid JSON ({_short(str(error), 80)})") from None
+        model, _ = _build_model(config, dict(custom_objects or {}), initialize=True)
+    except _RefusedError as error:
+        raise KerasImportError(f"cannot build a model from this JSON: {error}") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+        raise KerasImportError(
+            "cannot build a model from this JSON: its configuration is malformed "
+            f"({type(error).__name__}: {_short(str(error), 200)})"
+        ) from None
     return model
 
 
