@@ -73,6 +73,16 @@ def test_every_truncation_is_refused(tmp_path, saved):
             _load(tmp_path, data[:offset])
 
 
+def test_a_corrupted_version_needed_in_the_central_directory_is_refused(tmp_path, saved):
+    # zipfile raises NotImplementedError for it; the check for Keras's files once let it through.
+    data, _, _ = saved
+    corrupt = bytearray(data)
+    entry = corrupt.index(b"PK\x01\x02")  # the first central-directory record
+    corrupt[entry + 6] = 78  # "version needed to extract": 7.8
+    with pytest.raises(ModelFileError, match=r"not a readable zip archive"):
+        _load(tmp_path, bytes(corrupt))
+
+
 def test_flipped_bytes_are_refused_or_harmless(tmp_path, saved):
     data, model, x = saved
     expected = model.predict(x)

@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "FORMATS",
     "MAX_JSON_BYTES",
+    "UNREADABLE_ZIP",
     "ModelFileError",
     "archive_header",
     "check_format",
@@ -76,6 +77,17 @@ class ModelFileError(ValueError):
         super().__init__(f"cannot load {path!r}: {reason}")
         self.path = path
         self.reason = reason
+
+
+#: What ``zipfile.ZipFile`` raises for bytes that are not a readable zip archive (a corrupted
+#: "version needed to extract" field gives NotImplementedError).
+UNREADABLE_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+)
 
 
 def dump_json(value: Any) -> bytes:
@@ -172,13 +184,7 @@ def open_archive(
     refuse_keras(path, data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        ValueError,
-        EOFError,
-        NotImplementedError,  # a corrupted "version needed to extract"
-    ) as error:
+    except UNREADABLE_ZIP as error:
         raise ModelFileError(
             path, f"not an lstmkit {noun} file (not a readable zip archive: {error})"
         ) from None

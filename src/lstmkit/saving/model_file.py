@@ -50,6 +50,7 @@ from lstmkit.layers.base import deferred_weights
 from lstmkit.layers.core import InputLayer
 from lstmkit.saving.archive import (
     DEFAULT_MAX_BYTES,
+    UNREADABLE_ZIP,
     ModelFileError,
     archive_header,
     check_format,
@@ -459,8 +460,8 @@ def _is_keras_file(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "config.json" in archive.namelist()
-    except zipfile.BadZipFile:
-        return False
+    except UNREADABLE_ZIP:
+        return False  # not Keras's; reading it as lstmkit's says what is wrong with it
 
 
 def load_model(
