@@ -63,10 +63,10 @@ import json
 import os
 from typing import Any
 
+from lstmkit.saving.keras_compile import _compile
 from lstmkit.saving.keras_configs import (
     LAYER_CLASSES,
     _build_model,
-    _compile,
     _RefusedError,
     _short,
     _text,
