@@ -89,7 +89,8 @@ class Merge(Layer):
         return None
 
     def merge(self, tensors: list[torch.Tensor]) -> torch.Tensor:
-        raise NotImplementedError
+        """Combine the input tensors; each merge layer (Add, Concatenate, ...) defines it."""
+        raise NotImplementedError(f"{type(self).__name__} must define merge(tensors)")
 
     def call(self, inputs: Any, training: bool = False) -> torch.Tensor:
         return self.merge(list(inputs))
