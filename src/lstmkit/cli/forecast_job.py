@@ -423,7 +423,9 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
     heldout: dict[str, np.ndarray] = {}
     by_step: dict[str, list[float]] = {}
     coverage: dict[str, dict[str, Any]] = {}
-    scale = seasonal_scale(series.frame[target].to_numpy()[:n_train], _season_of(models, series))
+    scale = seasonal_scale(
+        series.frame[target].to_numpy()[:n_train], models["lstm"].season_length()
+    )
     for name, model in models.items():
         one_step[name] = np.asarray(model.walk_forward(test), dtype=np.float64)
         heldout[name] = np.asarray(model.predict(steps=steps), dtype=np.float64)
@@ -586,11 +588,6 @@ def _calibration_rows(models: dict[str, BaseForecaster], validation: dict[str, A
         if validation.get(name) is not None and calibration is not None:
             return calibration.rows
     return 0
-
-
-def _season_of(models: dict[str, BaseForecaster], series: Series) -> int | None:
-    season = getattr(models["lstm"], "season_", None)
-    return season if season is not None else infer_season(series.freq)
 
 
 def run_predict(

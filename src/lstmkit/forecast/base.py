@@ -408,7 +408,9 @@ class BaseForecaster(BaseEstimator):
                 frame[name] = column[:, 0]
         return frame
 
-    def _season(self) -> int | None:
+    def season_length(self) -> int | None:
+        """The season the fitted forecaster uses: its resolved ``season_``, else the one its
+        dates' frequency implies (12 monthly, 4 quarterly, ...), else ``None``."""
         season = getattr(self, "season_", None)
         return season if season is not None else infer_season(self._fitted().freq)
 
@@ -446,7 +448,7 @@ class BaseForecaster(BaseEstimator):
         actual = self._shape(history[self.series_.target].to_numpy()[start:])
         has_zero = np.any(actual == 0)
         scale = seasonal_scale(
-            self.series_.frame[self.series_.target[0]].to_numpy(), self._season()
+            self.series_.frame[self.series_.target[0]].to_numpy(), self.season_length()
         )
         scores = {
             "rmse": rmse(actual, forecast),
