@@ -285,7 +285,170 @@ __attribute__((target("arch=x86-64-v4"))) void gemm_rows_avx512(
 }
 #endif
 
+// The diagonal blocks of a block-diagonal product (gemm_rows_block): its arguments.
+struct Block {
+  const float* const* a_rows;
+  long a_off;
+  const float* M;
+  long ldm;
+  float* const* c_rows;
+  long c_off, rows, K;
+  const long* ks;
+  long N, chunks, stride;
+  bool skip_zeros;
+};
+
+// Four rows by the columns [j, j + L) of two chunks (at c and c + second, M likewise): eight
+// accumulators, as rows4_pairs, for a block whose chunks are one vector wide (16 units on
+// AVX-512).
+template <typename V>
+__attribute__((always_inline)) inline void block4_two(const float* const* a, float* const* c,
+                                                      const float* M, long ldm, long j,
+                                                      long second, long nk, const long* ks) {
+  V s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
+  for (long i = 0; i < nk; ++i) {
+    const long k = ks ? ks[i] : i;
+    const float v0 = a[0][k], v1 = a[1][k], v2 = a[2][k], v3 = a[3][k];
+    const float* m = M + k * ldm + j;
+    const V m0 = load_v<V>(m), m1 = load_v<V>(m + second);
+    s00 += v0 * m0;
+    s01 += v0 * m1;
+    s10 += v1 * m0;
+    s11 += v1 * m1;
+    s20 += v2 * m0;
+    s21 += v2 * m1;
+    s30 += v3 * m0;
+    s31 += v3 * m1;
+  }
+  add_store_v(c[0] + j, s00);
+  add_store_v(c[0] + j + second, s01);
+  add_store_v(c[1] + j, s10);
+  add_store_v(c[1] + j + second, s11);
+  add_store_v(c[2] + j, s20);
+  add_store_v(c[2] + j + second, s21);
+  add_store_v(c[3] + j, s30);
+  add_store_v(c[3] + j + second, s31);
+}
+
+// Four rows by the columns [j, j + L) of one chunk: four accumulators.
+template <typename V>
+__attribute__((always_inline)) inline void block4_one(const float* const* a, float* const* c,
+                                                      const float* M, long ldm, long j, long nk,
+                                                      const long* ks) {
+  V s0 = {}, s1 = {}, s2 = {}, s3 = {};
+  for (long i = 0; i < nk; ++i) {
+    const long k = ks ? ks[i] : i;
+    const V m = load_v<V>(M + k * ldm + j);
+    s0 += a[0][k] * m;
+    s1 += a[1][k] * m;
+    s2 += a[2][k] * m;
+    s3 += a[3][k] * m;
+  }
+  add_store_v(c[0] + j, s0);
+  add_store_v(c[1] + j, s1);
+  add_store_v(c[2] + j, s2);
+  add_store_v(c[3] + j, s3);
+}
+
+// The columns [j, N) of one chunk of four rows: blocks of two vectors of V, then one of V, one
+// of v8f, then one column at a time.
+template <typename V>
+__attribute__((always_inline)) inline void block4_chunk(const float* const* a, float* const* c,
+                                                        const float* M, long ldm, long N,
+                                                        long nk, const long* ks) {
+  constexpr long L = sizeof(V) / sizeof(float);
+  long j = 0;
+  for (; j + 2 * L <= N; j += 2 * L) block4_two<V>(a, c, M, ldm, j, L, nk, ks);
+  for (; j + L <= N; j += L) block4_one<V>(a, c, M, ldm, j, nk, ks);
+  for (; j + 8 <= N; j += 8) block4_one<v8f>(a, c, M, ldm, j, nk, ks);
+  for (; j < N; ++j) {
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (long i = 0; i < nk; ++i) {
+      const long k = ks ? ks[i] : i;
+      const float m = M[k * ldm + j];
+      s0 += a[0][k] * m;
+      s1 += a[1][k] * m;
+      s2 += a[2][k] * m;
+      s3 += a[3][k] * m;
+    }
+    c[0][j] += s0;
+    c[1][j] += s1;
+    c[2][j] += s2;
+    c[3][j] += s3;
+  }
+}
+
+// gemm_rows_block for a vector type V: four rows at a time (the k where they are all zero found
+// once for every chunk); chunks one V wide go two at a time (eight accumulators); the rows left
+// one column at a time.
+template <typename V>
+__attribute__((always_inline)) inline void block_rows(const Block& p) {
+  constexpr long L = sizeof(V) / sizeof(float);
+  long r = 0;
+  for (; r + 4 <= p.rows; r += 4) {
+    const float* a[4];
+    float* c[4];
+    for (int t = 0; t < 4; ++t) {
+      a[t] = p.a_rows[r + t] + p.a_off;
+      c[t] = p.c_rows[r + t] + p.c_off;
+    }
+    long nk = p.K;
+    const long* ks = p.ks;
+    if (!ks && p.skip_zeros) {
+      nk = nonzero_columns(a, 4, p.K);
+      ks = tl_nonzero.data();
+      if (nk == 0) continue;
+    }
+    long q = 0;
+    if (p.N == L)
+      for (; q + 2 <= p.chunks; q += 2) {
+        float* cq[4] = {c[0] + q * p.stride, c[1] + q * p.stride, c[2] + q * p.stride,
+                        c[3] + q * p.stride};
+        block4_two<V>(a, cq, p.M + q * p.stride, p.ldm, 0, p.stride, nk, ks);
+      }
+    for (; q < p.chunks; ++q) {
+      float* cq[4] = {c[0] + q * p.stride, c[1] + q * p.stride, c[2] + q * p.stride,
+                      c[3] + q * p.stride};
+      block4_chunk<V>(a, cq, p.M + q * p.stride, p.ldm, p.N, nk, ks);
+    }
+  }
+  for (; r < p.rows; ++r) {
+    const float* a = p.a_rows[r] + p.a_off;
+    for (long q = 0; q < p.chunks; ++q) {
+      float* c = p.c_rows[r] + p.c_off + q * p.stride;
+      const float* M = p.M + q * p.stride;
+      for (long j = 0; j < p.N; ++j) {
+        float s = 0.0f;
+        for (long i = 0; i < p.K; ++i) {
+          const long k = p.ks ? p.ks[i] : i;
+          s += a[k] * M[k * p.ldm + j];
+        }
+        c[j] += s;
+      }
+    }
+  }
+}
+
+LSTMKIT_CLONES void gemm_rows_block_portable(const Block& p) { block_rows<v8f>(p); }
+
+#ifdef LSTMKIT_AVX512
+__attribute__((target("arch=x86-64-v4"))) void gemm_rows_block_avx512(const Block& p) {
+  block_rows<v16f>(p);
+}
+#endif
+
 }  // namespace
+
+void gemm_rows_block(const float* const* a_rows, long a_off, const float* __restrict M, long ldm,
+                     float* const* c_rows, long c_off, long rows, long K, const long* ks, long N,
+                     long chunks, long chunk_stride, bool skip_zeros) {
+  const Block p{a_rows, a_off, M, ldm, c_rows, c_off, rows, K, ks, N, chunks, chunk_stride,
+                skip_zeros};
+#ifdef LSTMKIT_AVX512
+  if (g_avx512_allowed && avx512_available()) return gemm_rows_block_avx512(p);
+#endif
+  gemm_rows_block_portable(p);
+}
 
 // Whether the CPU runs the AVX-512 kernel, and whether it may (set_avx512, for tests).
 bool avx512_available() {

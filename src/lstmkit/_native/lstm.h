@@ -98,7 +98,7 @@ constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
 constexpr float kSeluScale = 1.0507009873554804934193349852946f;
 
 // The stack step's spec (see stack_step.cpp): its header and per-layer lengths in int64s.
-constexpr long kStackHeader = 4, kStackLstmInts = 5, kStackDenseInts = 3;
+constexpr long kStackHeader = 5, kStackLstmInts = 5, kStackDenseInts = 3;
 
 // -- kernels.cpp ------------------------------------------------------------------------------
 
@@ -119,6 +119,17 @@ void gemm_rows(const float* const* a_rows, const float* __restrict M, float* con
 void gemm_rows_nt(const float* const* a_rows, const float* __restrict M, float* const* c_rows,
                   long rows, long K, long N);
 
+// One diagonal block of a block-diagonal product (the ensemble's side-by-side networks, see
+// stack_step.cpp's groups): for q < chunks and j < N,
+//   C[r][c_off + q * chunk_stride + j] += sum_i A[r][a_off + k_i] * M[k_i * ldm + q * chunk_stride + j]
+// over k_i = ks[i] (i < K) when ks is given, else k_i = i (i < K), where with skip_zeros the k
+// where a block of four rows of A is all zero are left out. The C and M columns of a block may
+// come in several chunks (an LSTM's four gates) at the same stride. Sums in its own order: not
+// bit-for-bit gemm_rows's.
+void gemm_rows_block(const float* const* a_rows, long a_off, const float* __restrict M, long ldm,
+                     float* const* c_rows, long c_off, long rows, long K, const long* ks, long N,
+                     long chunks, long chunk_stride, bool skip_zeros);
+
 // out (cols, rows) = in (rows, cols) transposed.
 void transpose(const float* __restrict in, float* __restrict out, long rows, long cols);
 
@@ -127,6 +138,25 @@ void transpose(const float* __restrict in, float* __restrict out, long rows, lon
 void adam(float* __restrict w, float* __restrict m, float* __restrict v,
           const float* __restrict g, long n, float alpha, float one_minus_b1, float b2,
           float one_minus_b2, float eps);
+
+// -- recurrent.cpp ----------------------------------------------------------------------------
+
+// lstmkit_lstm_forward and lstmkit_lstm_backward (below) for a layer of `groups` LSTMs of
+// U / groups units side by side: its recurrent kernel (and with input_groups > 1 its input
+// kernel, D / input_groups inputs per group) is block-diagonal, and only the diagonal blocks are
+// read, and written in the gradients (the rest of dR, dW is zero). groups = input_groups = 1 is
+// exactly the plain layer.
+int lstm_forward_grouped(const float* x, const float* h0, const float* c0, const float* W,
+                         const float* R, const float* bias, long B, long T, long D, long U,
+                         int activation, int recurrent_activation, int go_backwards,
+                         int return_sequences, float* y, float* hT, float* cT, float* ws,
+                         long groups, long input_groups);
+int lstm_backward_grouped(const float* x, const float* h0, const float* c0, const float* W,
+                          const float* R, long B, long T, long D, long U, int activation,
+                          int recurrent_activation, int go_backwards, int return_sequences,
+                          const float* ws, const float* dy, const float* dhT, const float* dcT,
+                          float* dx, float* dh0, float* dc0, float* dW, float* dR, float* dbias,
+                          long groups, long input_groups);
 
 // Whether the CPU runs the AVX-512 kernel, and whether it may (set_avx512, for tests).
 bool avx512_available();

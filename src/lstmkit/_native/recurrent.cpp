@@ -12,6 +12,7 @@ using lstmkit_native::activate;
 using lstmkit_native::derivative;
 using lstmkit_native::FlushDenormals;
 using lstmkit_native::gemm_rows;
+using lstmkit_native::gemm_rows_block;
 using lstmkit_native::gemm_rows_nt;
 using lstmkit_native::kActivationCount;
 using lstmkit_native::transpose;
@@ -31,18 +32,40 @@ thread_local std::vector<const float*> tl_a_rows;
 thread_local std::vector<float*> tl_c_rows;
 thread_local std::vector<float> tl_scratch;
 thread_local std::vector<float> tl_transposed;
+thread_local std::vector<long> tl_block_ks;
+
+// The columns of group g's gates in a row of 4U gates of `groups` LSTMs side by side (u =
+// U / groups units each): q * U + g * u + j for the gates q < 4 and j < u, into tl_block_ks.
+const long* gate_columns(long g, long groups, long U) {
+  const long u = U / groups;
+  tl_block_ks.resize(4 * u);
+  for (long q = 0; q < 4; ++q)
+    for (long j = 0; j < u; ++j) tl_block_ks[q * u + j] = q * U + g * u + j;
+  return tl_block_ks.data();
+}
+
+// The diagonal blocks of W (rows, 4U) transposed into WT (4U, rows), the rest left as it was:
+// WT[q * U + g * u + j][g * r + i] = W[g * r + i][q * U + g * u + j], r = rows / groups.
+void transpose_blocks(const float* W, float* WT, long rows, long U, long groups) {
+  const long u = U / groups, r = rows / groups, G = 4 * U;
+  for (long g = 0; g < groups; ++g)
+    for (long i = g * r; i < (g + 1) * r; ++i)
+      for (long q = 0; q < 4; ++q)
+        for (long j = q * U + g * u; j < q * U + (g + 1) * u; ++j) WT[j * rows + i] = W[i * G + j];
+}
 
 }  // namespace
 
-extern "C" {
+namespace lstmkit_native {
 
-long lstmkit_forward_workspace_floats(long B, long T, long U) { return T * B * (4 * U + 3 * U); }
-
-// Returns 0, or -1 for an unknown activation code.
-int lstmkit_lstm_forward(const float* x, const float* h0, const float* c0, const float* W,
+// lstmkit_lstm_forward; with groups > 1, the layer is `groups` LSTMs of U / groups units side by
+// side, whose recurrent kernel is block-diagonal (only its diagonal blocks are read), and with
+// input_groups > 1 its input is too (its kernel block-diagonal, D / groups inputs each).
+int lstm_forward_grouped(const float* x, const float* h0, const float* c0, const float* W,
                          const float* R, const float* bias, long B, long T, long D, long U,
                          int activation, int recurrent_activation, int go_backwards,
-                         int return_sequences, float* y, float* hT, float* cT, float* ws) {
+                         int return_sequences, float* y, float* hT, float* cT, float* ws,
+                         long groups, long input_groups) {
   const FlushDenormals flush;
   if (activation < 0 || activation >= kActivationCount || recurrent_activation < 0 ||
       recurrent_activation >= kActivationCount)
@@ -69,7 +92,14 @@ int lstmkit_lstm_forward(const float* x, const float* h0, const float* c0, const
       tl_a_rows[st * B + b] = x + s.x_row(b, st, go_backwards) * D;
       tl_c_rows[st * B + b] = gates + (st * B + b) * G;
     }
-  gemm_rows(tl_a_rows.data(), W, tl_c_rows.data(), T * B, D, G, true);
+  if (input_groups == 1) {
+    gemm_rows(tl_a_rows.data(), W, tl_c_rows.data(), T * B, D, G, true);
+  } else {
+    const long d = D / input_groups, u = U / input_groups;
+    for (long g = 0; g < input_groups; ++g)
+      gemm_rows_block(tl_a_rows.data(), g * d, W + g * d * G + g * u, G, tl_c_rows.data(), g * u,
+                      T * B, d, nullptr, u, 4, U, true);
+  }
 
   for (long st = 0; st < T; ++st) {
     float* z = gates + st * B * G;
@@ -79,7 +109,14 @@ int lstmkit_lstm_forward(const float* x, const float* h0, const float* c0, const
       tl_a_rows[b] = h_prev + b * U;
       tl_c_rows[b] = z + b * G;
     }
-    gemm_rows(tl_a_rows.data(), R, tl_c_rows.data(), B, U, G, true);
+    if (groups == 1) {
+      gemm_rows(tl_a_rows.data(), R, tl_c_rows.data(), B, U, G, true);
+    } else {
+      const long u = U / groups;
+      for (long g = 0; g < groups; ++g)
+        gemm_rows_block(tl_a_rows.data(), g * u, R + g * u * G + g * u, G, tl_c_rows.data(),
+                        g * u, B, u, nullptr, u, 4, U, true);
+    }
     float* c = cs + st * B * U;
     float* ac = acs + st * B * U;
     float* h = hs + st * B * U;
@@ -110,15 +147,15 @@ int lstmkit_lstm_forward(const float* x, const float* h0, const float* c0, const
   return 0;
 }
 
-// The gradients of a loss through lstmkit_lstm_forward, given the workspace it filled.
-// dy has y's shape (the gradient of the output); dhT, dcT (B, U) may be null (no gradient).
-// Writes (overwrites) dx (B, T, D), dh0, dc0 (B, U), dW (D, 4U), dR (U, 4U) and dbias (4U,);
-// dx and dbias may be null when not needed.
-int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, const float* W,
+// lstmkit_lstm_backward, for groups and input_groups as lstm_forward_grouped: with groups > 1,
+// only the diagonal blocks of dR are written (the rest is zero), and with input_groups > 1
+// those of dW.
+int lstm_backward_grouped(const float* x, const float* h0, const float* c0, const float* W,
                           const float* R, long B, long T, long D, long U, int activation,
                           int recurrent_activation, int go_backwards, int return_sequences,
                           const float* ws, const float* dy, const float* dhT, const float* dcT,
-                          float* dx, float* dh0, float* dc0, float* dW, float* dR, float* dbias) {
+                          float* dx, float* dh0, float* dc0, float* dW, float* dR, float* dbias,
+                          long groups, long input_groups) {
   const FlushDenormals flush;
   if (activation < 0 || activation >= kActivationCount || recurrent_activation < 0 ||
       recurrent_activation >= kActivationCount)
@@ -135,7 +172,8 @@ int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, cons
   // With eight rows or more, the products with R^T and W^T go through transposed copies and the
   // register-blocked kernel (the copy costs one pass over the weights; the dot-product kernel
   // reads the left operand once per output column).
-  const bool transpose_r = B >= 8, transpose_w = dx && T * B >= 8;
+  const bool transpose_r = B >= 8 || groups > 1;
+  const bool transpose_w = dx && (T * B >= 8 || input_groups > 1);
   tl_scratch.resize(T * B * G + 2 * B * U + G + U + (transpose_r ? G * U : 0) +
                     (transpose_w ? G * D : 0));
   float* dz_all = tl_scratch.data();
@@ -145,8 +183,15 @@ int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, cons
   float* dact = dgate + G;
   float* RT = dact + U;                             // (4U, U) when transpose_r
   float* WT = RT + (transpose_r ? G * U : 0);       // (4U, D) when transpose_w
-  if (transpose_r) transpose(R, RT, U, G);
-  if (transpose_w) transpose(W, WT, D, G);
+  // Grouped, RT and WT are always used, holding only the diagonal blocks.
+  if (groups > 1)
+    transpose_blocks(R, RT, U, U, groups);
+  else if (transpose_r)
+    transpose(R, RT, U, G);
+  if (input_groups > 1 && dx)
+    transpose_blocks(W, WT, D, U, input_groups);
+  else if (transpose_w)
+    transpose(W, WT, D, G);
 
   if (dhT)
     std::memcpy(dh, dhT, sizeof(float) * B * U);
@@ -197,7 +242,12 @@ int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, cons
       tl_a_rows[b] = dz + b * G;
       tl_c_rows[b] = dh + b * U;
     }
-    if (transpose_r)
+    if (groups > 1) {
+      const long u = U / groups;
+      for (long g = 0; g < groups; ++g)
+        gemm_rows_block(tl_a_rows.data(), 0, RT + g * u, U, tl_c_rows.data(), g * u, B, 4 * u,
+                        gate_columns(g, groups, U), u, 1, 0, false);
+    } else if (transpose_r)
       gemm_rows(tl_a_rows.data(), RT, tl_c_rows.data(), B, G, U, false);
     else
       gemm_rows_nt(tl_a_rows.data(), R, tl_c_rows.data(), B, G, U);
@@ -222,7 +272,14 @@ int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, cons
     tl_a_rows[k] = t_rows + k * TB;
     tl_c_rows[k] = dR + k * G;
   }
-  gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), U, TB, G, true);
+  if (groups == 1) {
+    gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), U, TB, G, true);
+  } else {
+    const long u = U / groups;
+    for (long g = 0; g < groups; ++g)
+      gemm_rows_block(tl_a_rows.data() + g * u, 0, dz_all + g * u, G, tl_c_rows.data() + g * u,
+                      g * u, u, TB, nullptr, u, 4, U, true);
+  }
   std::memset(dW, 0, sizeof(float) * D * G);
   for (long st = 0; st < T; ++st)
     for (long b = 0; b < B; ++b) {
@@ -233,7 +290,14 @@ int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, cons
     tl_a_rows[d] = t_rows + d * TB;
     tl_c_rows[d] = dW + d * G;
   }
-  gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), D, TB, G, true);
+  if (input_groups == 1) {
+    gemm_rows(tl_a_rows.data(), dz_all, tl_c_rows.data(), D, TB, G, true);
+  } else {
+    const long d = D / input_groups, u = U / input_groups;
+    for (long g = 0; g < input_groups; ++g)
+      gemm_rows_block(tl_a_rows.data() + g * d, 0, dz_all + g * u, G, tl_c_rows.data() + g * d,
+                      g * u, d, TB, nullptr, u, 4, U, true);
+  }
   if (dbias) {
     std::memset(dbias, 0, sizeof(float) * G);
     for (long r = 0; r < T * B; ++r) axpy(1.0f, dz_all + r * G, dbias, G);
@@ -248,12 +312,48 @@ int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, cons
         tl_a_rows[st * B + b] = dz_all + (st * B + b) * G;
         tl_c_rows[st * B + b] = dx + s.x_row(b, st, go_backwards) * D;
       }
-    if (transpose_w)
+    if (input_groups > 1) {
+      const long d = D / input_groups, u = U / input_groups;
+      for (long g = 0; g < input_groups; ++g)
+        gemm_rows_block(tl_a_rows.data(), 0, WT + g * d, D, tl_c_rows.data(), g * d, T * B,
+                        4 * u, gate_columns(g, input_groups, U), d, 1, 0, false);
+    } else if (transpose_w)
       gemm_rows(tl_a_rows.data(), WT, tl_c_rows.data(), T * B, G, D, false);
     else
       gemm_rows_nt(tl_a_rows.data(), W, tl_c_rows.data(), T * B, G, D);
   }
   return 0;
+}
+
+}  // namespace lstmkit_native
+
+extern "C" {
+
+long lstmkit_forward_workspace_floats(long B, long T, long U) { return T * B * (4 * U + 3 * U); }
+
+// Returns 0, or -1 for an unknown activation code.
+int lstmkit_lstm_forward(const float* x, const float* h0, const float* c0, const float* W,
+                         const float* R, const float* bias, long B, long T, long D, long U,
+                         int activation, int recurrent_activation, int go_backwards,
+                         int return_sequences, float* y, float* hT, float* cT, float* ws) {
+  return lstmkit_native::lstm_forward_grouped(x, h0, c0, W, R, bias, B, T, D, U, activation,
+                                              recurrent_activation, go_backwards,
+                                              return_sequences, y, hT, cT, ws, 1, 1);
+}
+
+// The gradients of a loss through lstmkit_lstm_forward, given the workspace it filled.
+// dy has y's shape (the gradient of the output); dhT, dcT (B, U) may be null (no gradient).
+// Writes (overwrites) dx (B, T, D), dh0, dc0 (B, U), dW (D, 4U), dR (U, 4U) and dbias (4U,);
+// dx and dbias may be null when not needed.
+int lstmkit_lstm_backward(const float* x, const float* h0, const float* c0, const float* W,
+                          const float* R, long B, long T, long D, long U, int activation,
+                          int recurrent_activation, int go_backwards, int return_sequences,
+                          const float* ws, const float* dy, const float* dhT, const float* dcT,
+                          float* dx, float* dh0, float* dc0, float* dW, float* dR, float* dbias) {
+  return lstmkit_native::lstm_backward_grouped(x, h0, c0, W, R, B, T, D, U, activation,
+                                               recurrent_activation, go_backwards,
+                                               return_sequences, ws, dy, dhT, dcT, dx, dh0, dc0,
+                                               dW, dR, dbias, 1, 1);
 }
 
 }  // extern "C"

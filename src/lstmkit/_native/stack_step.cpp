@@ -9,7 +9,8 @@
 // whose multiplier mask (0 or 1 / keep, drawn by the caller from the same random stream as the
 // regular step) is given. The model is described by a compact int64 array `spec`:
 //
-//   spec[0] = L, spec[1] = K, spec[2] = loss code, spec[3] = D (the input's features)
+//   spec[0] = L, spec[1] = K, spec[2] = loss code, spec[3] = D (the input's features),
+//   spec[4] = groups (1: one network; see below)
 //   per LSTM layer l (5 each):  U_l, activation, recurrent_activation, go_backwards, dropout
 //   per Dense layer k (3 each): outputs O_k, activation (an Activation code, or kStackSoftmax),
 //                               dropout
@@ -19,6 +20,15 @@
 //
 // The moments' memory is fixed between calls (so it lives in the spec); the weights', the
 // initial and final states' and the masks' is passed at every call.
+//
+// groups = G > 1: the stack is G networks of the same shape side by side (lstmkit.forecast's
+// ensemble), laid out as one network whose layers are G times as wide: network g owns units
+// g*u ... (g+1)*u - 1 of every gate of an LSTM of U = G*u units and outputs g*o ... (g+1)*o - 1
+// of a Dense of O = G*o, and every kernel but the first LSTM's input kernel (every network reads
+// the same inputs) is block-diagonal. Only the diagonal blocks are computed, and updated: the
+// weights between networks are never read or written (they are zero, so the output is the wide
+// network's), nor their moments. The loss is the wide network's (the mean over all G*o
+// outputs), so it must be elementwise (not categorical crossentropy, no softmax).
 
 #include <unistd.h>
 
@@ -40,12 +50,16 @@ using lstmkit_native::adam;
 using lstmkit_native::derivative;
 using lstmkit_native::FlushDenormals;
 using lstmkit_native::gemm_rows;
+using lstmkit_native::gemm_rows_block;
 using lstmkit_native::gemm_rows_nt;
 using lstmkit_native::kActivationCount;
 using lstmkit_native::kLinear;
 using lstmkit_native::kStackDenseInts;
 using lstmkit_native::kStackHeader;
 using lstmkit_native::kStackLstmInts;
+using lstmkit_native::lstm_backward_grouped;
+using lstmkit_native::lstm_forward_grouped;
+using lstmkit_native::transpose;
 
 namespace {
 
@@ -84,7 +98,7 @@ void softmax_rows(float* p, long B, long O) {
 // Per-thread buffers of the stack step, kept between calls (resizing to the same size is free).
 struct StackBuffers {
   std::vector<std::vector<float>> ws, out, state, act, dropped;
-  std::vector<float> grads, grad_a, grad_b, zeros, dummy;
+  std::vector<float> grads, grad_a, grad_b, zeros, dummy, dense_t;
   std::vector<long> sizes;
   std::vector<float*> gw, moments;
 };
@@ -100,15 +114,22 @@ const char* lstmkit_stack_check(const long long* spec) {
   if (L < 1 || L > 64 || K < 1 || K > 64) return "spec: the layer counts must be in [1, 64]";
   if (spec[2] < 0 || spec[2] >= kLossCount) return "spec: unknown loss code";
   if (spec[3] < 1) return "spec: the input's features must be positive";
+  const long long groups = spec[4];
+  if (groups < 1) return "spec: groups must be positive";
+  if (groups > 1 && spec[2] == kCategoricalCrossentropy)
+    return "spec: groups > 1 needs an elementwise loss, not categorical crossentropy";
   const long long* p = spec + kStackHeader;
   for (long long l = 0; l < L; ++l, p += kStackLstmInts) {
     if (p[0] < 1) return "spec: an LSTM layer's units must be positive";
     if (p[1] < 0 || p[1] >= kActivationCount || p[2] < 0 || p[2] >= kActivationCount)
       return "spec: unknown LSTM activation code";
+    if (p[0] % groups) return "spec: every LSTM layer's units must be a multiple of groups";
   }
   for (long long k = 0; k < K; ++k, p += kStackDenseInts) {
     if (p[0] < 1) return "spec: a Dense layer's outputs must be positive";
     if (p[1] < 0 || p[1] > kStackSoftmax) return "spec: unknown Dense activation code";
+    if (p[0] % groups) return "spec: every Dense layer's outputs must be a multiple of groups";
+    if (groups > 1 && p[1] == kStackSoftmax) return "spec: groups > 1 cannot take softmax";
   }
   return nullptr;
 }
@@ -135,7 +156,7 @@ void stack_part(const long long* spec, const float* x, const float* y, long B, l
                 long T, float* const* states, float* const* weights, const float* const* masks,
                 float* prediction_out, double* sum_loss_out, float** grads_out) {
   const FlushDenormals flush;
-  const long L = long(spec[0]), K = long(spec[1]), loss = long(spec[2]);
+  const long L = long(spec[0]), K = long(spec[1]), loss = long(spec[2]), groups = long(spec[4]);
   const long long* lspec = spec + kStackHeader;
   const long long* dspec = lspec + L * kStackLstmInts;
   const long N = 3 * L + 2 * K;
@@ -189,9 +210,10 @@ void stack_part(const long long* spec, const float* x, const float* y, long B, l
     const float* h0 = states[4 * l] ? states[4 * l] : buf.zeros.data();
     const float* c0 = states[4 * l + 1] ? states[4 * l + 1] : buf.zeros.data();
     float* out = buf.out[l].data();
-    lstmkit_lstm_forward(a, h0, c0, weights[3 * l], weights[3 * l + 1], weights[3 * l + 2], B, T,
+    lstm_forward_grouped(a, h0, c0, weights[3 * l], weights[3 * l + 1], weights[3 * l + 2], B, T,
                          D, U, int(ls[1]), int(ls[2]), int(ls[3]), sequences, out,
-                         buf.state[l].data(), buf.state[l].data() + B * U, buf.ws[l].data());
+                         buf.state[l].data(), buf.state[l].data() + B * U, buf.ws[l].data(),
+                         groups, l ? groups : 1);
     if (ls[4]) {
       const float* mk = *mask++;
       for (long j = 0, n = long(buf.out[l].size()); j < n; ++j) out[j] *= mk[j];
@@ -212,7 +234,14 @@ void stack_part(const long long* spec, const float* x, const float* y, long B, l
       tl_a_rows[r] = a + r * I;
       tl_c_rows[r] = z + r * O;
     }
-    gemm_rows(tl_a_rows.data(), W, tl_c_rows.data(), B, I, O, true);
+    if (groups == 1) {
+      gemm_rows(tl_a_rows.data(), W, tl_c_rows.data(), B, I, O, true);
+    } else {
+      const long i = I / groups, o = O / groups;
+      for (long g = 0; g < groups; ++g)
+        gemm_rows_block(tl_a_rows.data(), g * i, W + g * i * O + g * o, O, tl_c_rows.data(),
+                        g * o, B, i, nullptr, o, 1, 0, true);
+    }
     if (act == kStackSoftmax)
       softmax_rows(z, B, O);
     else
@@ -323,14 +352,34 @@ void stack_part(const long long* spec, const float* x, const float* y, long B, l
       tl_a_rows[i] = in_t + i * B;
       tl_c_rows[i] = dW + i * Ok;
     }
-    gemm_rows(tl_a_rows.data(), g, tl_c_rows.data(), I, B, Ok, true);
+    const long gi = I / groups, go = Ok / groups;  // one network's inputs and outputs
+    if (groups == 1) {
+      gemm_rows(tl_a_rows.data(), g, tl_c_rows.data(), I, B, Ok, true);
+    } else {
+      for (long n = 0; n < groups; ++n)
+        gemm_rows_block(tl_a_rows.data() + n * gi, 0, g + n * go, Ok, tl_c_rows.data() + n * gi,
+                        n * go, gi, B, nullptr, go, 1, 0, true);
+    }
     // d input = g @ W^T (row i of W dotted with each row of g).
     std::memset(spare, 0, sizeof(float) * B * I);
     for (long r = 0; r < B; ++r) {
       tl_a_rows[r] = g + r * Ok;
       tl_c_rows[r] = spare + r * I;
     }
-    gemm_rows_nt(tl_a_rows.data(), weights[3 * L + 2 * k], tl_c_rows.data(), B, Ok, I);
+    if (groups == 1) {
+      gemm_rows_nt(tl_a_rows.data(), weights[3 * L + 2 * k], tl_c_rows.data(), B, Ok, I);
+    } else {
+      // Through the diagonal blocks of W transposed, (Ok, I).
+      const float* W = weights[3 * L + 2 * k];
+      buf.dense_t.resize(Ok * I);
+      float* WT = buf.dense_t.data();
+      for (long n = 0; n < groups; ++n)
+        for (long i = n * gi; i < (n + 1) * gi; ++i)
+          for (long o = n * go; o < (n + 1) * go; ++o) WT[o * I + i] = W[i * Ok + o];
+      for (long n = 0; n < groups; ++n)
+        gemm_rows_block(tl_a_rows.data(), n * go, WT + n * go * I + n * gi, I, tl_c_rows.data(),
+                        n * gi, B, go, nullptr, gi, 1, 0, false);
+    }
     std::swap(g, spare);
   }
 
@@ -347,10 +396,11 @@ void stack_part(const long long* spec, const float* x, const float* y, long B, l
     const float* in = l ? buf.out[l - 1].data() : x;
     const float* h0 = states[4 * l] ? states[4 * l] : buf.zeros.data();
     const float* c0 = states[4 * l + 1] ? states[4 * l + 1] : buf.zeros.data();
-    lstmkit_lstm_backward(in, h0, c0, weights[3 * l], weights[3 * l + 1], B, T, D, U, int(ls[1]),
+    lstm_backward_grouped(in, h0, c0, weights[3 * l], weights[3 * l + 1], B, T, D, U, int(ls[1]),
                           int(ls[2]), int(ls[3]), sequences, buf.ws[l].data(), g, nullptr,
                           nullptr, l ? spare : nullptr, buf.dummy.data(),
-                          buf.dummy.data() + B * U, gw[3 * l], gw[3 * l + 1], gw[3 * l + 2]);
+                          buf.dummy.data() + B * U, gw[3 * l], gw[3 * l + 1], gw[3 * l + 2],
+                          groups, l ? groups : 1);
     std::swap(g, spare);
   }
 
@@ -528,9 +578,39 @@ int lstmkit_stack_train_step(const long long* spec, const float* x, const float*
   // Keras's Adam, weight by weight, with lstmkit's float32 constants.
   const float alpha = float(learning_rate * std::sqrt(1.0 - std::pow(beta_2, double(iteration))) /
                             (1.0 - std::pow(beta_1, double(iteration))));
-  for (long i = 0, offset = 0; i < N; offset += sizes[i], ++i)
-    adam(weights[i], m[i], v[i], grads + offset, sizes[i], alpha, float(1.0 - beta_1),
-         float(beta_2), float(1.0 - beta_2), float(epsilon));
+  const long groups = long(spec[4]);
+  for (long i = 0, offset = 0; i < N; offset += sizes[i], ++i) {
+    // Grouped, a block-diagonal kernel is updated on its diagonal blocks only: rows of `cols`
+    // floats, group g's rows g*r ... (g+1)*r - 1 and in each its `chunks` runs of c floats at
+    // g*c + q*stride (an LSTM's four gates, a Dense's one run).
+    long rows = 0, cols = 0, chunks = 0, stride = 0;
+    if (groups > 1 && i < 3 * L && i % 3 != 2 && i != 0) {
+      const long l = i / 3, U = units(l);
+      rows = i % 3 ? U : in_dim(l);
+      cols = 4 * U;
+      chunks = 4;
+      stride = U;
+    } else if (groups > 1 && i >= 3 * L && (i - 3 * L) % 2 == 0) {
+      const long k = (i - 3 * L) / 2;
+      rows = dense_in(k);
+      cols = outputs(k);
+      chunks = 1;
+      stride = 0;
+    }
+    if (!rows) {
+      adam(weights[i], m[i], v[i], grads + offset, sizes[i], alpha, float(1.0 - beta_1),
+           float(beta_2), float(1.0 - beta_2), float(epsilon));
+      continue;
+    }
+    const long r = rows / groups, c = (chunks == 4 ? cols / 4 : cols) / groups;
+    for (long g = 0; g < groups; ++g)
+      for (long row = g * r; row < (g + 1) * r; ++row)
+        for (long q = 0; q < chunks; ++q) {
+          const long at = row * cols + q * stride + g * c;
+          adam(weights[i] + at, m[i] + at, v[i] + at, grads + offset + at, c, alpha,
+               float(1.0 - beta_1), float(beta_2), float(1.0 - beta_2), float(epsilon));
+        }
+  }
   *loss_out = float(sum_loss / B);
   return 0;
 }

@@ -18,6 +18,12 @@ shuffled batches (the minibatch order comes from one stream), so they differ by 
 initialisation (and dropout masks). The whole ensemble is one
 :class:`~lstmkit.models.Sequential`, one native training call per batch and one prediction call,
 and one saved network.
+
+The wide network declares its layout (``model.native_groups = N``), so the native training step
+(:mod:`lstmkit.training.native_step`) multiplies and updates only the diagonal blocks: N members
+cost N times one member's arithmetic, not N² (an ``(N·u, 4N·u)`` recurrent product is N
+``(u, 4u)`` ones), and the weights between members are never moved, so :class:`BlockDiagonal`
+has nothing to do; it masks after every step only where the regular (autograd) step trains.
 """
 
 from __future__ import annotations
@@ -118,13 +124,28 @@ def member_outputs(outputs: np.ndarray, n_models: int, horizon: int, n_targets: 
 class BlockDiagonal(Callback):
     """Zeroes the weights between members after every training step (see the module's
     docstring). ``weights``: the wide network's trainable weights; ``masks``: one per weight,
-    ``None`` where nothing is masked."""
+    ``None`` where nothing is masked.
+
+    Where the fit trains with the native step on a model that declares its members
+    (``native_groups``), the step never moves those weights, and this callback has no per-batch
+    hook at all (a per-batch hook costs the fit a read of the running metrics every batch)."""
 
     def __init__(self, weights: list[torch.nn.Parameter], masks: list[torch.Tensor | None]) -> None:
         super().__init__()
         self.pairs = [(w, m) for w, m in zip(weights, masks, strict=True) if m is not None]
 
-    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+    def set_model(self, model: Any) -> None:
+        super().set_model(model)
+        # Called when the fit has planned its step (model.step_path says which) and before the
+        # callback list looks for per-batch hooks: the hook is an instance attribute, set only
+        # where the step leaves the weights between members to us.
+        grouped = model.step_path == "native" and getattr(model, "native_groups", 1) > 1
+        if grouped:
+            vars(self).pop("on_train_batch_end", None)
+        else:
+            self.on_train_batch_end = self._zero_between  # type: ignore[method-assign]
+
+    def _zero_between(self, batch: int, logs: Any = None) -> None:
         with torch.no_grad():
             for weight, mask in self.pairs:
                 weight.mul_(mask)

@@ -358,6 +358,7 @@ class Forecaster(BaseForecaster):
                 # laid side by side (lstmkit.forecast.ensemble).
                 members = [self._build_model(X.shape[2]).get_weights() for _ in range(n)]
                 self.model_ = self._build_model(X.shape[2], width=n)
+                self.model_.native_groups = n  # the native step computes only the members
                 outputs = self.horizon_ * self.n_targets_
                 self.model_.set_weights(assemble(members, self.units, self.layers, outputs))
                 shapes = [tuple(w.shape) for w in self.model_.trainable_weights]

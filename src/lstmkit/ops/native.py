@@ -398,6 +398,16 @@ class LSTMStackStep:
     the weights' is read at every step). Dropout masks — ``(batch, timesteps, U_l)`` after an
     LSTM returning sequences, ``(batch, U_l)`` after the last, ``(batch, O_k)`` after a Dense,
     holding 0 or ``1 / keep`` — are drawn by the caller and given to :meth:`train_step`.
+
+    ``groups=G > 1``: the stack is ``G`` networks of the same shape side by side, as one network
+    whose layers are ``G`` times as wide (``lstmkit.forecast.ensemble``'s layout): network ``g``
+    owns units ``g·u … (g+1)·u - 1`` of every gate of each LSTM and outputs ``g·o … (g+1)·o - 1``
+    of each Dense, and every kernel but the first LSTM's input kernel is block-diagonal. The
+    kernel then computes and updates only the diagonal blocks (G times less work than the wide
+    network's products); the weights between networks, and their moments, are never read or
+    written, so they must be zero for the output to be the wide network's. Every layer's units
+    and outputs must be multiples of ``G``, and the loss elementwise (not
+    ``categorical_crossentropy``, no softmax).
     """
 
     def __init__(
@@ -409,6 +419,7 @@ class LSTMStackStep:
         loss: str,
         m: list[torch.Tensor],
         v: list[torch.Tensor],
+        groups: int = 1,
     ) -> None:
         if _lstm is None:
             raise RuntimeError("the native LSTM kernel is not built")
@@ -421,7 +432,25 @@ class LSTMStackStep:
             raise ValueError(f"input_dim must be a positive integer; got {input_dim!r}")
         if loss not in STACK_LOSS_CODES:
             raise ValueError(f"loss must be one of {sorted(STACK_LOSS_CODES)}; got {loss!r}")
-        header = [len(lstms), len(denses), STACK_LOSS_CODES[loss], input_dim]
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"groups must be a positive integer; got {groups!r}")
+        if groups > 1:
+            sizes = [("lstms", i, layer.units) for i, layer in enumerate(lstms)]
+            sizes += [("denses", i, layer.outputs) for i, layer in enumerate(denses)]
+            for kind, index, size in sizes:
+                if size % groups:
+                    raise ValueError(
+                        f"groups={groups}: every layer's units and outputs must be a multiple "
+                        f"of groups; got {kind}[{index}] with {size}"
+                    )
+            if loss == "categorical_crossentropy" or any(
+                layer.activation is activations.softmax for layer in denses
+            ):
+                raise ValueError(
+                    f"groups={groups} needs an elementwise loss and no softmax; got loss={loss!r}"
+                )
+        self.groups = groups
+        header = [len(lstms), len(denses), STACK_LOSS_CODES[loss], input_dim, groups]
         layers: list[int] = []
         self.shapes: list[tuple[int, ...]] = []
         features = input_dim

@@ -14,6 +14,11 @@ ones. Dropout masks are drawn here, in layer order, from each Dropout's own gene
 global one) with the very calls the layer makes, so a model trained natively sees the random
 numbers the regular step would have drawn.
 
+A model may declare itself ``G`` networks side by side (``model.native_groups = G``; the layout
+of :mod:`lstmkit.forecast.ensemble`, block-diagonal kernels): the kernel then computes and
+updates only the diagonal blocks (:class:`lstmkit.ops.native.LSTMStackStep`'s ``groups``), and
+the weights between the networks stay zero.
+
 Anything else (another layer, LSTM dropout, a mask, another loss or optimizer, clipping, weight
 decay, float64, LSTM layers too big for the native kernel to beat PyTorch at the batch size, the
 extension not built) gets ``None``: the regular step runs.
@@ -33,7 +38,7 @@ from lstmkit.ops import native
 from lstmkit.ops import recurrent as recurrent_ops
 from lstmkit.optimizers import Adam
 
-__all__ = ["NativeTrainStep", "plan"]
+__all__ = ["NativeTrainStep", "block_masks", "plan"]
 
 #: The losses the native step computes, by the name lstmkit.ops.native knows them by.
 _LOSSES = {
@@ -42,6 +47,35 @@ _LOSSES = {
     losses_module.categorical_crossentropy: "categorical_crossentropy",
     losses_module.mean_absolute_error: "mean_absolute_error",
 }
+
+
+def block_masks(
+    shapes: list[tuple[int, ...]], lstm_count: int, groups: int
+) -> list[torch.Tensor | None]:
+    """For the weights of ``groups`` networks side by side (see the module's docstring), in
+    the model's order — per LSTM ``kernel``, ``recurrent_kernel``, ``bias``, then per Dense
+    ``kernel``, ``bias`` — 1 where a network owns the entry and 0 between networks; ``None``
+    for the arrays every network shares the whole of (the first LSTM's input kernel, which every
+    network reads all of, and the biases, which are all diagonal).
+
+    An LSTM's ``(rows, 4U)`` kernels: network ``g`` owns rows ``g·rows/G …`` and, in each of the
+    four gates, columns ``q·U + g·U/G …``; a Dense's ``(rows, O)``: rows ``g·rows/G …`` and
+    columns ``g·O/G …``."""
+    out: list[torch.Tensor | None] = []
+    for index, shape in enumerate(shapes):
+        if len(shape) == 1 or index == 0:
+            out.append(None)
+            continue
+        rows, cols = shape
+        chunks = 4 if index < 3 * lstm_count else 1
+        r, c = rows // groups, cols // chunks // groups
+        mask = torch.zeros(shape)
+        for g in range(groups):
+            for q in range(chunks):
+                start = q * (cols // chunks) + g * c
+                mask[g * r : (g + 1) * r, start : start + c] = 1.0
+        out.append(mask)
+    return out
 
 
 def _native_wins(lstms: list[LSTM], batch: int, timesteps: int) -> bool:
@@ -93,6 +127,7 @@ class NativeTrainStep:
         metrics: bool,
         lstms: list[tuple[LSTM, Dropout | None]],
         denses: list[tuple[Dense, Dropout | None]],
+        groups: int = 1,
     ) -> None:
         self.model = model
         self.loss = loss
@@ -124,8 +159,15 @@ class NativeTrainStep:
             loss=loss_name,
             m=optimizer.momentums,
             v=optimizer.velocities,
+            groups=groups,
         )
         self.engine.checked("weights", list(params))
+        #: Networks side by side (see the module's docstring), and the masks of their
+        #: block-diagonal weights (for a batch the regular step takes, which moves them all).
+        self.groups = groups
+        self._block_masks = (
+            block_masks(self.engine.shapes, len(self.lstms), groups) if groups > 1 else []
+        )
         self._slots = (optimizer.momentums, optimizer.velocities)
         self._masks: dict[tuple[int, int], list[torch.Tensor]] = {}
         self._predictions: dict[int, torch.Tensor] = {}
@@ -246,6 +288,12 @@ class NativeTrainStep:
         value = self.loss(y, prediction)
         grads = torch.autograd.grad(value, self.params)
         self.optimizer.apply(list(grads))
+        if self.groups > 1:
+            # The weights between the networks stay zero, as the kernel leaves them.
+            with torch.no_grad():
+                for weight, mask in zip(self.params, self._block_masks, strict=True):
+                    if mask is not None:
+                        weight.mul_(mask)
         self.prediction = prediction.detach()
         return value.detach()
 
@@ -340,6 +388,10 @@ def plan(
     :func:`lstmkit.ops.recurrent.select_lstm_path` would take the native kernel for it (a batch
     past that threshold — another size than planned — takes the regular step).
 
+    A model with ``native_groups = G > 1`` (``G`` networks side by side, see the module's
+    docstring) gets a step that computes only the diagonal blocks; its layers' units and outputs
+    must be multiples of ``G``, its weights between networks zero, its loss elementwise.
+
     Args:
         model: the model being trained; only one whose ``plain_stack`` is true (exactly a
             ``Sequential``) can be planned.
@@ -352,6 +404,11 @@ def plan(
 
     Returns:
         A :class:`NativeTrainStep` (``step(x, y) -> loss``), or ``None``.
+
+    Raises:
+        ValueError: ``model.native_groups`` is not a positive integer, or the model does not
+            have the layout it declares (units or outputs not multiples of it, non-zero weights
+            between its networks).
     """
     if not native.available() or not getattr(model, "plain_stack", False):
         return None
@@ -402,6 +459,45 @@ def plan(
         and not _native_wins([layer for layer, _ in lstms], batch_size, timesteps)
     ):
         return None
+    groups = _groups(model, params, lstms, denses, _LOSSES[loss.fn])
     return NativeTrainStep(
-        model, loss, _LOSSES[loss.fn], optimizer, params, bool(metrics), lstms, denses
+        model, loss, _LOSSES[loss.fn], optimizer, params, bool(metrics), lstms, denses, groups
     )
+
+
+def _groups(
+    model: Any,
+    params: list[torch.nn.Parameter],
+    lstms: list[tuple[LSTM, Dropout | None]],
+    denses: list[tuple[Dense, Dropout | None]],
+    loss_name: str,
+) -> int:
+    """``model.native_groups`` (1 when not set), checked against the model's layout."""
+    groups = getattr(model, "native_groups", 1)
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"model.native_groups must be a positive integer; got {groups!r}")
+    if groups == 1:
+        return 1
+    sizes = [(layer.name, int(layer.units)) for layer, _ in (*lstms, *denses)]
+    for name, size in sizes:
+        if size % groups:
+            raise ValueError(
+                f"model.native_groups={groups}: {name} has {size} units, not a multiple of it"
+            )
+    if loss_name == "categorical_crossentropy" or any(
+        layer.activation is activations.softmax for layer, _ in denses
+    ):
+        raise ValueError(
+            f"model.native_groups={groups} needs an elementwise loss and no softmax; got "
+            f"{loss_name}"
+        )
+    masks = block_masks([tuple(p.shape) for p in params], len(lstms), groups)
+    with torch.no_grad():
+        for index, (param, mask) in enumerate(zip(params, masks, strict=True)):
+            if mask is not None and bool((param * (1.0 - mask)).any()):
+                raise ValueError(
+                    f"model.native_groups={groups} declares {groups} networks side by side, but "
+                    f"trainable weight {index} {tuple(param.shape)} has non-zero entries between "
+                    "them"
+                )
+    return groups
