@@ -11,6 +11,8 @@ import pytest
 import torch
 
 from lstmkit import activations
+from lstmkit.data import load_dataset
+from lstmkit.forecast import Forecaster
 from lstmkit.forecast.ensemble import BlockDiagonal
 from lstmkit.layers import LSTM, Dense, Dropout
 from lstmkit.models import Sequential
@@ -245,3 +247,18 @@ def test_what_groups_refuses() -> None:
         ValueError, match=r"native_groups=4: lstm.* has 6 units, not a multiple of it"
     ):
         model.fit(x, y, verbose=0)
+
+
+def test_the_forecasters_ensemble_trains_its_members_on_the_diagonal_blocks() -> None:
+    forecaster = Forecaster(units=4, epochs=3, n_models=3, seed=0).fit(
+        load_dataset("airline").iloc[:80]
+    )
+    model = forecaster.model_
+    assert model.step_path == "native" and model._trainer._native_step.groups == 3
+    weights = list(model.trainable_weights)
+    masks = native_step.block_masks([tuple(w.shape) for w in weights], 1, 3)
+    assert sum(mask is not None for mask in masks) == 2  # the recurrent and Dense kernels
+    for weight, mask in zip(weights, masks, strict=True):
+        if mask is not None:
+            assert not (weight * (1 - mask)).any()
+            assert (weight * mask).any()

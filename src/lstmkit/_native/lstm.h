@@ -105,6 +105,10 @@ constexpr long kStackHeader = 5, kStackLstmInts = 5, kStackDenseInts = 3;
 // v = activation(v), in place, n elements.
 void activate(int activation, float* __restrict v, long n);
 
+// activate, for the grouped layer's long rows (stack_step.cpp's groups): tanh and sigmoid on
+// sixteen lanes where the CPU has AVX-512 (the same arithmetic per lane as activate's eight).
+void activate_wide(int activation, float* __restrict v, long n);
+
 // d = activation'(x) written from y = activation(x), n elements.
 void derivative(int activation, const float* __restrict y, float* __restrict d, long n);
 
@@ -129,6 +133,16 @@ void gemm_rows_nt(const float* const* a_rows, const float* __restrict M, float* 
 void gemm_rows_block(const float* const* a_rows, long a_off, const float* __restrict M, long ldm,
                      float* const* c_rows, long c_off, long rows, long K, const long* ks, long N,
                      long chunks, long chunk_stride, bool skip_zeros);
+
+// One row of an LSTM's backward through one step, U units: from the gates z (4U) after their
+// activations, act(c) ac (U), the previous cell c_prev (U), the gates' derivatives dgate (4U),
+// act'(c) dact (U) and the gradient of the output dh (U): the gates' gradient dz (4U), and
+// dc (U) carried one step back, in place. The grouped layer's (recurrent.cpp): vectorised, so
+// its rounding may differ from the plain layer's scalar loop by fused multiply-adds.
+void lstm_cell_backward(const float* __restrict z, const float* __restrict ac,
+                        const float* __restrict c_prev, const float* __restrict dgate,
+                        const float* __restrict dact, const float* __restrict dh,
+                        float* __restrict dc, float* __restrict dz, long U);
 
 // out (cols, rows) = in (rows, cols) transposed.
 void transpose(const float* __restrict in, float* __restrict out, long rows, long cols);

@@ -9,10 +9,12 @@
 #include "vec8.h"
 
 using lstmkit_native::activate;
+using lstmkit_native::activate_wide;
 using lstmkit_native::derivative;
 using lstmkit_native::FlushDenormals;
 using lstmkit_native::gemm_rows;
 using lstmkit_native::gemm_rows_block;
+using lstmkit_native::lstm_cell_backward;
 using lstmkit_native::gemm_rows_nt;
 using lstmkit_native::kActivationCount;
 using lstmkit_native::transpose;
@@ -34,13 +36,15 @@ thread_local std::vector<float> tl_scratch;
 thread_local std::vector<float> tl_transposed;
 thread_local std::vector<long> tl_block_ks;
 
-// The columns of group g's gates in a row of 4U gates of `groups` LSTMs side by side (u =
-// U / groups units each): q * U + g * u + j for the gates q < 4 and j < u, into tl_block_ks.
-const long* gate_columns(long g, long groups, long U) {
+// The columns of each group's gates in a row of 4U gates of `groups` LSTMs side by side (u =
+// U / groups units each): group g's at [g * 4u, (g + 1) * 4u), q * U + g * u + j for the gates
+// q < 4 and j < u.
+const long* gate_columns(long groups, long U) {
   const long u = U / groups;
-  tl_block_ks.resize(4 * u);
-  for (long q = 0; q < 4; ++q)
-    for (long j = 0; j < u; ++j) tl_block_ks[q * u + j] = q * U + g * u + j;
+  tl_block_ks.resize(4 * U);
+  for (long g = 0; g < groups; ++g)
+    for (long q = 0; q < 4; ++q)
+      for (long j = 0; j < u; ++j) tl_block_ks[g * 4 * u + q * u + j] = q * U + g * u + j;
   return tl_block_ks.data();
 }
 
@@ -98,7 +102,7 @@ int lstm_forward_grouped(const float* x, const float* h0, const float* c0, const
     const long d = D / input_groups, u = U / input_groups;
     for (long g = 0; g < input_groups; ++g)
       gemm_rows_block(tl_a_rows.data(), g * d, W + g * d * G + g * u, G, tl_c_rows.data(), g * u,
-                      T * B, d, nullptr, u, 4, U, true);
+                      T * B, d, nullptr, u, 4, U, false);
   }
 
   for (long st = 0; st < T; ++st) {
@@ -114,23 +118,33 @@ int lstm_forward_grouped(const float* x, const float* h0, const float* c0, const
     } else {
       const long u = U / groups;
       for (long g = 0; g < groups; ++g)
+        // Looking for zeros pays only where the state may be all zero: the initial one.
         gemm_rows_block(tl_a_rows.data(), g * u, R + g * u * G + g * u, G, tl_c_rows.data(),
-                        g * u, B, u, nullptr, u, 4, U, true);
+                        g * u, B, u, nullptr, u, 4, U, st == 0);
     }
     float* c = cs + st * B * U;
     float* ac = acs + st * B * U;
     float* h = hs + st * B * U;
     for (long b = 0; b < B; ++b) {
       float* zb = z + b * G;
-      activate(recurrent_activation, zb, 2 * U);
-      activate(activation, zb + 2 * U, U);
-      activate(recurrent_activation, zb + 3 * U, U);
+      if (groups > 1) {
+        activate_wide(recurrent_activation, zb, 2 * U);
+        activate_wide(activation, zb + 2 * U, U);
+        activate_wide(recurrent_activation, zb + 3 * U, U);
+      } else {
+        activate(recurrent_activation, zb, 2 * U);
+        activate(activation, zb + 2 * U, U);
+        activate(recurrent_activation, zb + 3 * U, U);
+      }
       const float *i = zb, *f = zb + U, *g = zb + 2 * U, *o = zb + 3 * U;
       const float* cp = c_prev + b * U;
       float* cb = c + b * U;
       float* acb = ac + b * U;
       for (long k = 0; k < U; ++k) acb[k] = cb[k] = f[k] * cp[k] + i[k] * g[k];
-      activate(activation, acb, U);
+      if (groups > 1)
+        activate_wide(activation, acb, U);
+      else
+        activate(activation, acb, U);
       float* hb = h + b * U;
       for (long k = 0; k < U; ++k) hb[k] = o[k] * acb[k];
     }
@@ -206,6 +220,7 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
 
   tl_a_rows.resize(T * B > B ? T * B : B);
   tl_c_rows.resize(T * B > B ? T * B : B);
+  const long* group_gates = groups > 1 ? gate_columns(groups, U) : nullptr;
   for (long st = T - 1; st >= 0; --st) {
     const float* z = gates + st * B * G;
     const float* ac = acs + st * B * U;
@@ -227,6 +242,10 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
       derivative(activation, zb + 2 * U, dgate + 2 * U, U);
       derivative(recurrent_activation, zb + 3 * U, dgate + 3 * U, U);
       derivative(activation, acb, dact, U);
+      if (groups > 1) {
+        lstm_cell_backward(zb, acb, cp, dgate, dact, dhb, dcb, dzb, U);
+        continue;
+      }
       for (long k = 0; k < U; ++k) {
         const float dcv = dcb[k] + dhb[k] * o[k] * dact[k];
         dzb[k] = dcv * g[k] * dgate[k];
@@ -246,7 +265,7 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
       const long u = U / groups;
       for (long g = 0; g < groups; ++g)
         gemm_rows_block(tl_a_rows.data(), 0, RT + g * u, U, tl_c_rows.data(), g * u, B, 4 * u,
-                        gate_columns(g, groups, U), u, 1, 0, false);
+                        group_gates + g * 4 * u, u, 1, 0, false);
     } else if (transpose_r)
       gemm_rows(tl_a_rows.data(), RT, tl_c_rows.data(), B, G, U, false);
     else
@@ -278,7 +297,7 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
     const long u = U / groups;
     for (long g = 0; g < groups; ++g)
       gemm_rows_block(tl_a_rows.data() + g * u, 0, dz_all + g * u, G, tl_c_rows.data() + g * u,
-                      g * u, u, TB, nullptr, u, 4, U, true);
+                      g * u, u, TB, nullptr, u, 4, U, false);
   }
   std::memset(dW, 0, sizeof(float) * D * G);
   for (long st = 0; st < T; ++st)
@@ -296,7 +315,7 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
     const long d = D / input_groups, u = U / input_groups;
     for (long g = 0; g < input_groups; ++g)
       gemm_rows_block(tl_a_rows.data() + g * d, 0, dz_all + g * u, G, tl_c_rows.data() + g * d,
-                      g * u, d, TB, nullptr, u, 4, U, true);
+                      g * u, d, TB, nullptr, u, 4, U, false);
   }
   if (dbias) {
     std::memset(dbias, 0, sizeof(float) * G);
@@ -316,7 +335,7 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
       const long d = D / input_groups, u = U / input_groups;
       for (long g = 0; g < input_groups; ++g)
         gemm_rows_block(tl_a_rows.data(), 0, WT + g * d, D, tl_c_rows.data(), g * d, T * B,
-                        4 * u, gate_columns(g, input_groups, U), d, 1, 0, false);
+                        4 * u, gate_columns(input_groups, U) + g * 4 * u, d, 1, 0, false);
     } else if (transpose_w)
       gemm_rows(tl_a_rows.data(), WT, tl_c_rows.data(), T * B, G, D, false);
     else
