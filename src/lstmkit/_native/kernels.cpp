@@ -656,6 +656,12 @@ LSTMKIT_CLONES void lstm_cell_backward(const float* __restrict z, const float* _
   }
 }
 
+LSTMKIT_CLONES void add_rows(const float* __restrict a, long rows, long n,
+                             float* __restrict out) {
+  for (long r = 0; r < rows; ++r)
+    for (long j = 0; j < n; ++j) out[j] += a[r * n + j];
+}
+
 // out (cols, rows) = in (rows, cols) transposed.
 void transpose(const float* __restrict in, float* __restrict out, long rows, long cols) {
   for (long r = 0; r < rows; ++r)

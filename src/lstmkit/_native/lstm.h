@@ -144,6 +144,10 @@ void lstm_cell_backward(const float* __restrict z, const float* __restrict ac,
                         const float* __restrict dact, const float* __restrict dh,
                         float* __restrict dc, float* __restrict dz, long U);
 
+// out[0:n] += the sum of the rows of a (rows, n), in row order; vectorised (the grouped
+// layer's bias gradient).
+void add_rows(const float* __restrict a, long rows, long n, float* __restrict out);
+
 // out (cols, rows) = in (rows, cols) transposed.
 void transpose(const float* __restrict in, float* __restrict out, long rows, long cols);
 

@@ -10,6 +10,7 @@
 
 using lstmkit_native::activate;
 using lstmkit_native::activate_wide;
+using lstmkit_native::add_rows;
 using lstmkit_native::derivative;
 using lstmkit_native::FlushDenormals;
 using lstmkit_native::gemm_rows;
@@ -319,7 +320,10 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
   }
   if (dbias) {
     std::memset(dbias, 0, sizeof(float) * G);
-    for (long r = 0; r < T * B; ++r) axpy(1.0f, dz_all + r * G, dbias, G);
+    if (groups > 1)
+      add_rows(dz_all, T * B, G, dbias);
+    else
+      for (long r = 0; r < T * B; ++r) axpy(1.0f, dz_all + r * G, dbias, G);
   }
   if (dx) {
     // dx[b, t(s)] = dz_s[b] @ W^T
