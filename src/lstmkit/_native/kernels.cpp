@@ -656,6 +656,23 @@ LSTMKIT_CLONES void lstm_cell_backward(const float* __restrict z, const float* _
   }
 }
 
+LSTMKIT_CLONES void lstm_cell_backward_tanh_sigmoid(const float* __restrict z,
+                                                    const float* __restrict ac,
+                                                    const float* __restrict c_prev,
+                                                    const float* __restrict dh,
+                                                    float* __restrict dc, float* __restrict dz,
+                                                    long U) {
+  const float *i = z, *f = z + U, *g = z + 2 * U, *o = z + 3 * U;
+  for (long k = 0; k < U; ++k) {
+    const float dcv = dc[k] + dh[k] * o[k] * (1.0f - ac[k] * ac[k]);
+    dz[k] = dcv * g[k] * (i[k] * (1.0f - i[k]));
+    dz[U + k] = dcv * c_prev[k] * (f[k] * (1.0f - f[k]));
+    dz[2 * U + k] = dcv * i[k] * (1.0f - g[k] * g[k]);
+    dz[3 * U + k] = dh[k] * ac[k] * (o[k] * (1.0f - o[k]));
+    dc[k] = dcv * f[k];
+  }
+}
+
 LSTMKIT_CLONES void add_rows(const float* __restrict a, long rows, long n,
                              float* __restrict out) {
   for (long r = 0; r < rows; ++r)

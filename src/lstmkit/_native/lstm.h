@@ -144,6 +144,12 @@ void lstm_cell_backward(const float* __restrict z, const float* __restrict ac,
                         const float* __restrict dact, const float* __restrict dh,
                         float* __restrict dc, float* __restrict dz, long U);
 
+// lstm_cell_backward for tanh and sigmoid (Keras's default pair), their derivatives taken from
+// the outputs on the way (tanh' = 1 - y^2, sigmoid' = y (1 - y)) instead of from dgate, dact.
+void lstm_cell_backward_tanh_sigmoid(const float* __restrict z, const float* __restrict ac,
+                                     const float* __restrict c_prev, const float* __restrict dh,
+                                     float* __restrict dc, float* __restrict dz, long U);
+
 // out[0:n] += the sum of the rows of a (rows, n), in row order; vectorised (the grouped
 // layer's bias gradient).
 void add_rows(const float* __restrict a, long rows, long n, float* __restrict out);

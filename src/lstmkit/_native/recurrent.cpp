@@ -15,7 +15,10 @@ using lstmkit_native::derivative;
 using lstmkit_native::FlushDenormals;
 using lstmkit_native::gemm_rows;
 using lstmkit_native::gemm_rows_block;
+using lstmkit_native::kSigmoid;
+using lstmkit_native::kTanh;
 using lstmkit_native::lstm_cell_backward;
+using lstmkit_native::lstm_cell_backward_tanh_sigmoid;
 using lstmkit_native::gemm_rows_nt;
 using lstmkit_native::kActivationCount;
 using lstmkit_native::transpose;
@@ -239,6 +242,10 @@ int lstm_backward_grouped(const float* x, const float* h0, const float* c0, cons
       const float* cp = c_prev + b * U;
       float* dcb = dc + b * U;
       float* dzb = dz + b * G;
+      if (groups > 1 && activation == kTanh && recurrent_activation == kSigmoid) {
+        lstm_cell_backward_tanh_sigmoid(zb, acb, cp, dhb, dcb, dzb, U);
+        continue;
+      }
       derivative(recurrent_activation, zb, dgate, 2 * U);
       derivative(activation, zb + 2 * U, dgate + 2 * U, U);
       derivative(recurrent_activation, zb + 3 * U, dgate + 3 * U, U);
