@@ -78,19 +78,22 @@ def block_masks(
     return out
 
 
-def _native_wins(lstms: list[LSTM], batch: int, timesteps: int) -> bool:
+def _native_wins(lstms: list[LSTM], batch: int, timesteps: int, groups: int = 1) -> bool:
     """Whether :func:`lstmkit.ops.recurrent.select_lstm_path` would take the native kernel for
     every one of ``lstms`` on a batch of ``batch`` sequences of ``timesteps``: the same work
-    threshold, so a big model (W1's 256 units) keeps the PyTorch paths (MKL, oneDNN)."""
+    threshold, so a big model (W1's 256 units) keeps the PyTorch paths (MKL, oneDNN). With
+    ``groups`` networks side by side the kernel's work is that of ``groups`` times the batch
+    through one network (the PyTorch path would multiply the zero blocks too, so this is
+    conservative)."""
     features = None
     for layer in lstms:
-        input_dim = layer.kernel.shape[0] if features is None else features
+        input_dim = layer.kernel.shape[0] if features is None else features // groups
         exact = (
             layer.activation is activations.tanh
             and layer.recurrent_activation is activations.sigmoid
         )
         if not recurrent_ops.native_is_faster(
-            batch, timesteps, input_dim, layer.units, fused_alternative=exact
+            batch * groups, timesteps, input_dim, layer.units // groups, fused_alternative=exact
         ):
             return False
         features = layer.units
@@ -189,7 +192,9 @@ class NativeTrainStep:
         """:func:`_native_wins` for this batch's shape, remembered per ``(batch, timesteps)``."""
         wins = self._wins.get((batch, timesteps))
         if wins is None:
-            wins = self._wins[(batch, timesteps)] = _native_wins(self.lstms, batch, timesteps)
+            wins = self._wins[(batch, timesteps)] = _native_wins(
+                self.lstms, batch, timesteps, self.groups
+            )
         return wins
 
     def _follow_the_optimizer(self) -> None:
@@ -452,14 +457,14 @@ def plan(
     tensors = [*params, *optimizer.momentums, *optimizer.velocities]
     if any(t.dtype is not torch.float32 or not t.is_cpu or not t.is_contiguous() for t in tensors):
         return None
+    groups = _groups(model, params, lstms, denses, _LOSSES[loss.fn])
     timesteps = model.input_shape[1] if model.input_shape is not None else None
     if (
         batch_size is not None
         and timesteps is not None
-        and not _native_wins([layer for layer, _ in lstms], batch_size, timesteps)
+        and not _native_wins([layer for layer, _ in lstms], batch_size, timesteps, groups)
     ):
         return None
-    groups = _groups(model, params, lstms, denses, _LOSSES[loss.fn])
     return NativeTrainStep(
         model, loss, _LOSSES[loss.fn], optimizer, params, bool(metrics), lstms, denses, groups
     )
