@@ -290,3 +290,79 @@ def test_a_model_off_the_cpu_gets_the_autograd_step(monkeypatch) -> None:
     trainer._data(np.zeros((9, 1, 1), np.float32), np.zeros(9))
     trainer._prepare_training(torch.zeros(9, 1, device=META), batch_size=9)
     assert trainer.step_path == "autograd" and trainer._native_step is None
+
+
+def test_the_fused_kernels_get_what_cudnn_needs_off_the_cpu_only(monkeypatch) -> None:
+    """Off the CPU: contiguous weights and states, and train=True while autograd records
+    (cuDNN refuses a backward pass otherwise); on the CPU: the transposed views and False."""
+    from lstmkit.ops import recurrent as ops
+
+    seen = []
+    real = torch.lstm
+
+    def spy(inputs, states, weights, *args):
+        # args: has_biases, num_layers, dropout, train, bidirectional, batch_first
+        seen.append(([w.is_contiguous() for w in weights], states[0].is_contiguous(), args[3]))
+        return real(inputs, states, weights, *args)
+
+    monkeypatch.setattr(torch, "lstm", spy)
+    for device in ("cpu", META):
+        kernel = torch.zeros(3, 16, device=device, requires_grad=True)
+        recurrent = torch.zeros(4, 16, device=device, requires_grad=True)
+        bias = torch.zeros(16, device=device, requires_grad=True)
+        h0 = torch.zeros(4, 2, device=device).t()  # a view, as a user's initial_state may be
+        x = torch.zeros(2, 5, 3, device=device)
+        ops.lstm(x, h0, h0, kernel, recurrent, bias, path="fused")
+        with torch.no_grad():
+            ops.lstm(x, h0, h0, kernel, recurrent, bias, path="fused")
+    cpu_grad, cpu_no_grad, meta_grad, meta_no_grad = seen
+    assert cpu_grad == cpu_no_grad == ([False, False, True, True], False, False)
+    assert meta_grad == ([True] * 4, True, True)
+    assert meta_no_grad == ([True] * 4, True, False)
+
+
+TRAINED_OFF_THE_CPU = {
+    "lstm": lambda: Sequential([Input((6, 3)), LSTM(8), Dense(2)]),
+    "stack_dropout": lambda: Sequential(
+        [
+            Input((6, 3)),
+            LSTM(8, return_sequences=True),
+            Dropout(0.3),
+            LSTM(4, dropout=0.2, recurrent_dropout=0.2),
+            Dropout(0.2, seed=1),
+            Dense(2),
+        ]
+    ),
+    "gru": lambda: Sequential([Input((6, 3)), lstmkit.GRU(5), Dense(2)]),
+    "simple_rnn": lambda: Sequential([Input((6, 3)), lstmkit.SimpleRNN(5), Dense(2)]),
+    "relu_lstm": lambda: Sequential([Input((6, 3)), LSTM(5, activation="relu"), Dense(2)]),
+    "masked_bidirectional": lambda: Sequential(
+        [Input((6, 3)), lstmkit.Masking(0.0), lstmkit.Bidirectional(LSTM(4)), Dense(2)]
+    ),
+    "stateful": lambda: Sequential([LSTM(4, stateful=True, batch_input_shape=(8, 6, 3)), Dense(2)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRAINED_OFF_THE_CPU))
+def test_training_steps_off_the_cpu_leave_nothing_on_it(monkeypatch, name) -> None:
+    """On the meta device (no data, but any tensor left on the CPU makes an operation fail):
+    forward, loss, backward, the optimizer's update and the accumulators, with and without
+    sample weights, and an evaluation step."""
+    on_meta(monkeypatch)
+    model = TRAINED_OFF_THE_CPU[name]()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    trainer = model._trainer
+    x = np.random.default_rng(0).normal(size=(8, 6, 3)).astype(np.float32)
+    xt, yt = trainer._data(x, np.zeros((8, 2), np.float32))
+    trainer._prepare_training(yt, 8)
+    trainer._reset_trackers()
+    trainer.train_step(xt, yt)
+    trainer.train_step(xt, yt, torch.ones(8, device=META))
+    with torch.no_grad():
+        trainer.test_step(xt, yt)
+    assert trainer.step_path == "autograd"
+    assert trainer._loss_total.device == META
+    assert {t.device for t in trainer.optimizer.get_state()[0].values()} == {META}
+    assert {m.total.device for m in trainer.metrics} == {META}
+    paths = [getattr(layer, "kernel_path", None) for layer in model.layers]
+    assert "native" not in str(paths)

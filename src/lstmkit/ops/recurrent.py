@@ -271,10 +271,7 @@ def _lstm_fused(
         weights += [bias, bias.new_zeros(bias.shape)]
     train = False  # on the CPU it only switches the (zero) dropout between layers
     if not inputs.is_cpu:
-        # cuDNN keeps what its backward pass needs only in training mode, and wants contiguous
-        # states (a user's initial_state may be a view).
-        train = torch.is_grad_enabled()
-        h0, c0 = h0.contiguous(), c0.contiguous()
+        (h0, c0), weights, train = _for_cudnn((h0, c0), weights)
     output, h_n, c_n = torch.lstm(
         inputs,
         (h0.unsqueeze(0), c0.unsqueeze(0)),
@@ -290,14 +287,19 @@ def _lstm_fused(
     return (output if return_sequences else h_t), h_t, c_t
 
 
-def _fused_state(inputs: torch.Tensor, h0: torch.Tensor) -> tuple[torch.Tensor, bool]:
-    """The initial state and the ``train`` flag for PyTorch's fused GRU/RNN kernels: on the CPU
-    ``h0`` as it is and ``False`` (the flag only switches the zero dropout between layers); on
-    a GPU a contiguous ``h0`` and whether autograd records, since cuDNN keeps what its backward
-    pass needs only in training mode."""
-    if inputs.is_cpu:
-        return h0, False
-    return h0.contiguous(), torch.is_grad_enabled()
+def _for_cudnn(
+    states: tuple[torch.Tensor, ...], weights: list[torch.Tensor]
+) -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor], bool]:
+    """What PyTorch's fused kernels need off the CPU (cuDNN): contiguous states (a user's
+    ``initial_state`` may be a view) and contiguous weights (cuDNN copies each weight into its
+    flat buffer through ``view_as`` of a column, which a transposed view cannot give), and the
+    ``train`` flag on whenever autograd records (cuDNN keeps what its backward pass needs only
+    in training mode; on the CPU the flag only switches the zero dropout between layers)."""
+    return (
+        tuple(state.contiguous() for state in states),
+        [weight.contiguous() for weight in weights],
+        torch.is_grad_enabled(),
+    )
 
 
 # -- GRU ----------------------------------------------------------------------------------------
@@ -399,7 +401,9 @@ def gru(
         weights = [torch_order(kernel).t(), torch_order(recurrent_kernel).t()]
         if bias is not None:
             weights += [torch_order(input_bias), torch_order(recurrent_bias)]
-        h0, train = _fused_state(inputs, initial_h)
+        h0, train = initial_h, False
+        if not inputs.is_cpu:
+            (h0,), weights, train = _for_cudnn((h0,), weights)
         output, h_n = torch.gru(
             inputs, h0.unsqueeze(0), weights, bias is not None, 1, 0.0, train, False, True
         )
@@ -484,7 +488,9 @@ def simple_rnn(
         weights = [kernel.t(), recurrent_kernel.t()]
         if bias is not None:
             weights += [bias, bias.new_zeros(bias.shape)]
-        h0, train = _fused_state(inputs, initial_h)
+        h0, train = initial_h, False
+        if not inputs.is_cpu:
+            (h0,), weights, train = _for_cudnn((h0,), weights)
         output, h_n = kernel_fn(
             inputs, h0.unsqueeze(0), weights, bias is not None, 1, 0.0, train, False, True
         )
