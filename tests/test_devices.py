@@ -30,7 +30,8 @@ META = torch.device("meta")
 
 @pytest.fixture(autouse=True)
 def automatic_device(monkeypatch):
-    """Each test starts from the automatic choice, without LSTMKIT_DEVICE, and leaves it so."""
+    """Each test starts from the automatic choice, without LSTMKIT_DEVICE (which tests/conftest.py
+    sets), and leaves things as they were; a test that builds a model on the CPU says so."""
     monkeypatch.delenv(devices.ENVIRONMENT_VARIABLE, raising=False)
     monkeypatch.setattr(devices, "_chosen", None)
     yield
@@ -199,6 +200,7 @@ def test_fit_moves_the_data_once_per_call_not_per_batch(monkeypatch) -> None:
         return original(self, x, y, prefix)
 
     monkeypatch.setattr(Trainer, "_data", counting)
+    lstmkit.set_device("cpu")  # a GPU machine would default to its GPU
     lstmkit.set_random_seed(0)
     model = lifecycle_model()
     x = np.random.default_rng(0).normal(size=(40, 1, 1)).astype(np.float32)
@@ -211,6 +213,7 @@ def test_fit_moves_the_data_once_per_call_not_per_batch(monkeypatch) -> None:
 
 
 def test_loading_puts_the_weights_on_the_current_device(tmp_path, monkeypatch) -> None:
+    lstmkit.set_device("cpu")
     lstmkit.set_random_seed(0)
     model = lifecycle_model()
     x = np.zeros((9, 1, 1), dtype=np.float32)
@@ -268,6 +271,7 @@ def test_the_lstm_path_never_takes_the_native_kernel_off_the_cpu() -> None:
 
 @pytest.mark.skipif(not native.available(), reason="the native extension is not built")
 def test_the_native_whole_step_is_planned_for_the_cpu_only() -> None:
+    lstmkit.set_device("cpu")
     lstmkit.set_random_seed(0)
     model = lifecycle_model()
     trainer = model._trainer
