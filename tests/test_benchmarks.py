@@ -72,8 +72,6 @@ def test_the_gpu_benchmark_runs_children_on_the_device_and_tables_them(monkeypat
     seen = []
 
     def child(workload, implementation, python, seed, quick, threads):
-        import os
-
         seen.append((workload, implementation, os.environ.get("LSTMKIT_DEVICE"), seed, quick))
         return {
             "train_s": 2.0 if seen[-1][2] == "cpu" else 0.5,
