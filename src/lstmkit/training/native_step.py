@@ -377,6 +377,7 @@ def plan(
     optimizer: Any,
     metrics: list[Any] | None,
     batch_size: int | None = None,
+    device: torch.device | None = None,
 ) -> NativeTrainStep | None:
     """A native whole-training-step function for ``model``, or ``None`` if it does not fit.
 
@@ -406,6 +407,9 @@ def plan(
             is a new tensor (metrics may keep it), else a buffer reused.
         batch_size: the batch size ``fit`` trains with, when known: a model whose LSTM layers
             are too big for the native kernel at this size gets ``None``.
+        device: where the model trains (the device of its weights, to which ``fit`` moves the
+            data); any device but the CPU gets ``None`` before anything else is looked at: the
+            kernel is a CPU kernel. By default the device of the model's first weight.
 
     Returns:
         A :class:`NativeTrainStep` (``step(x, y) -> loss``), or ``None``.
@@ -415,6 +419,11 @@ def plan(
             have the layout it declares (units or outputs not multiples of it, non-zero weights
             between its networks).
     """
+    if device is None:
+        weights = getattr(model, "weights", None) or []
+        device = weights[0].device if weights else torch.device("cpu")
+    if torch.device(device).type != "cpu":
+        return None
     if not native.available() or not getattr(model, "plain_stack", False):
         return None
     if getattr(model, "_creates_mask", False):
