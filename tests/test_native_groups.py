@@ -262,3 +262,26 @@ def test_the_forecasters_ensemble_trains_its_members_on_the_diagonal_blocks() ->
         if mask is not None:
             assert not (weight * (1 - mask)).any()
             assert (weight * mask).any()
+
+
+def test_a_batch_the_grouped_step_leaves_to_autograd_keeps_the_blocks_zero() -> None:
+    # A batch too big for the kernel takes the regular step, which moves every weight; the
+    # step zeroes the ones between networks again, as the kernel would have left them.
+    groups = 2
+    model = _model(4 * groups, 2 * groups, 1e-7 / groups)
+    _block_diagonal(model, groups)
+    model.native_groups = groups
+    model.optimizer.build(model.trainable_weights)
+    step = native_step.plan(model, model.loss, model.optimizer, [], batch_size=8)
+    assert step is not None and step.groups == groups
+    before = model.get_weights()
+    rng = np.random.default_rng(1)
+    x = torch.from_numpy(rng.normal(size=(20000, STEPS, FEATURES)).astype(np.float32))
+    y = torch.from_numpy(rng.normal(size=(20000, 2 * groups)).astype(np.float32))
+    assert not step._native_wins(20000, STEPS)
+    step(x, y)
+    masks = native_step.block_masks([tuple(w.shape) for w in model.trainable_weights], 2, groups)
+    for weight, mask, old in zip(model.trainable_weights, masks, before, strict=True):
+        assert not np.array_equal(weight.detach().numpy(), old)
+        if mask is not None:
+            assert not (weight * (1 - mask)).any()
