@@ -71,6 +71,13 @@ SCRIPT = textwrap.dedent(
         model = Sequential([LSTM(4, input_shape=(5, 3)), Dropout(0.5), Dense(1)])
         model.compile(optimizer="adam", loss="mse")
         model.fit(X, Y, batch_size=3, epochs=2, verbose=0)
+        if RANK == 1:
+            # As if rank 1 had restored another state: the next fit starts from rank 0's.
+            model.set_weights([w + 1.0 for w in model.get_weights()])
+            model.optimizer.iterations += 7
+            for slot in model.optimizer.get_state()[0].values():
+                slot.add_(0.5)
+        model.fit(X, Y, batch_size=3, epochs=1, verbose=0)
         return weights(model)
 
 

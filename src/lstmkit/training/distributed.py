@@ -9,9 +9,9 @@ process builds the same model, and :class:`DataParallel` — made by the trainin
   CPU, ``nccl`` for weights on a CUDA device, from the ``env://`` variables torchrun sets
   (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``). A group the
   script made itself (``torch.distributed.init_process_group``) is used as it is.
-* **The same start:** at the start of every ``fit``, rank 0's weights and rank 0's training
-  random stream are broadcast, so processes that were seeded differently (or not at all) start
-  from one model and draw one shuffle.
+* **The same start:** at the start of every ``fit``, rank 0's weights, optimizer state and
+  training random stream are broadcast, so processes that were seeded differently (or not at
+  all), or a model restored on rank 0 only, start from one model and draw one shuffle.
 * **Shards** (``DistributedSampler``'s semantics): every epoch, all processes draw the same
   permutation of the ``n`` samples (or take ``0..n-1`` with ``shuffle=False``), pad it to a
   multiple of the world size by repeating its first samples, and process ``r`` keeps positions
@@ -49,6 +49,7 @@ cannot split a stream it does not index.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -184,11 +185,15 @@ class DataParallel:
         if backend == "gloo" and not dist.is_gloo_available():
             raise RuntimeError("data-parallel training on the CPU needs the gloo backend")
         dist.init_process_group(backend=backend, init_method="env://")
+        # The group lstmkit made is lstmkit's to close: left to the interpreter's exit, gloo's
+        # threads can be destroyed while still joinable, which aborts the process.
+        atexit.register(_leave)
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
 
     def start(self, trainer: Any, n: int) -> None:
         """Join the process group (first ``fit`` only), check that every process has ``n``
-        training samples, and give every process rank 0's weights and training stream.
+        training samples, and give every process rank 0's weights, optimizer state and training
+        stream.
 
         The native whole-step kernel is switched off for the ``fit``: it runs forward,
         backward and Adam in one call, leaving no point where the gradients could be averaged;
@@ -213,6 +218,7 @@ class DataParallel:
             stream = trainer.training_generator_state().clone()
             torch.distributed.broadcast(stream, src=0)
             trainer.rng_state = stream
+            _broadcast_optimizer(trainer.optimizer)
         self._flat = None
 
     # -- per epoch and per step -------------------------------------------------------------
@@ -323,6 +329,28 @@ class DataParallel:
         if self.rank == 0:
             return contextlib.nullcontext()
         return contextlib.redirect_stdout(_Discard())
+
+
+def _broadcast_optimizer(optimizer: Any) -> None:
+    """Rank 0's optimizer state (slots, step count, scalar slots, learning rate) on every
+    process, so a model restored on rank 0 only still takes the same steps everywhere."""
+    tensors, numbers = optimizer.get_state()
+    for tensor in tensors.values():
+        torch.distributed.broadcast(tensor, src=0)
+    names = sorted(numbers)
+    values = torch.tensor(
+        [float(numbers[name]) for name in names] + [float(optimizer.learning_rate)],
+        dtype=torch.float64,
+    )
+    torch.distributed.broadcast(values, src=0)
+    for name, value in zip(names, values[:-1].tolist(), strict=True):
+        setattr(optimizer, name, int(value) if name == "iterations" else value)
+    optimizer.learning_rate = float(values[-1])
+
+
+def _leave() -> None:
+    if _group_ready():
+        torch.distributed.destroy_process_group()
 
 
 class _Discard(io.TextIOBase):
