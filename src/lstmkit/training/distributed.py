@@ -182,6 +182,10 @@ class DataParallel:
             return
         on_cuda = bool(params) and params[0].is_cuda
         backend = "nccl" if on_cuda else "gloo"
+        if on_cuda:
+            # NCCL talks from the current device: the one holding this process's weights
+            # (cuda:LOCAL_RANK when every process has a device of its own).
+            torch.cuda.set_device(params[0].device)
         if backend == "gloo" and not dist.is_gloo_available():
             raise RuntimeError("data-parallel training on the CPU needs the gloo backend")
         dist.init_process_group(backend=backend, init_method="env://")
@@ -204,8 +208,7 @@ class DataParallel:
         model = trainer.model
         params = list(model.weights)
         self._join(params)
-        counts = torch.tensor([n, -n], dtype=torch.int64)
-        torch.distributed.all_reduce(counts, op=torch.distributed.ReduceOp.MAX)
+        counts = _all_reduce(torch.tensor([n, -n], dtype=torch.int64), "max")
         if int(counts[0]) != -int(counts[1]):
             raise ValueError(
                 "every process must give fit the same number of training samples under "
@@ -214,9 +217,9 @@ class DataParallel:
             )
         with torch.no_grad():
             for weight in params:
-                torch.distributed.broadcast(weight.data, src=0)
+                _broadcast(weight.data)
             stream = trainer.training_generator_state().clone()
-            torch.distributed.broadcast(stream, src=0)
+            _broadcast(stream)
             trainer.rng_state = stream
             _broadcast_optimizer(trainer.optimizer)
         self._flat = None
@@ -262,7 +265,7 @@ class DataParallel:
             flat[offset : offset + size].copy_(grad.reshape(-1))
             offset += size
         started = time.perf_counter()
-        torch.distributed.all_reduce(flat)
+        _all_reduce(flat, into=flat)
         self.comm_seconds += time.perf_counter() - started
         self.steps += 1
         flat.div_(self.world)
@@ -278,7 +281,7 @@ class DataParallel:
         flags = torch.tensor(
             [int(bool(interrupt.requested)), int(bool(model.stop_training))], dtype=torch.int32
         )
-        torch.distributed.all_reduce(flags, op=torch.distributed.ReduceOp.MAX)
+        flags = _all_reduce(flags, "max")
         interrupt.requested = bool(flags[0])
         model.stop_training = bool(flags[1])
 
@@ -299,8 +302,7 @@ class DataParallel:
                 values += [float(metric.total), float(metric.count), float(metric.weight)]
             else:
                 values += [float(metric.result()) * count, 0.0, 0.0]
-        summed = torch.tensor(values, dtype=torch.float64)
-        torch.distributed.all_reduce(summed)
+        summed = _all_reduce(torch.tensor(values, dtype=torch.float64))
         trainer._loss_total = summed[0].clone()
         trainer._loss_count = int(summed[1])
         all_samples = max(float(summed[1]), 1.0)
@@ -331,18 +333,56 @@ class DataParallel:
         return contextlib.redirect_stdout(_Discard())
 
 
+def _collective_device() -> torch.device:
+    """Where the tensors of a collective must be: NCCL sends CUDA tensors only (the current
+    device, one per process), gloo CPU ones."""
+    if torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _all_reduce(
+    tensor: torch.Tensor, op: str = "sum", into: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``tensor`` reduced over the processes (``op`` ``"sum"`` or ``"max"``), on ``tensor``'s
+    device; in place when ``into`` is ``tensor``."""
+    device = _collective_device()
+    reduce_op = torch.distributed.ReduceOp.MAX if op == "max" else torch.distributed.ReduceOp.SUM
+    if tensor.device == device:
+        torch.distributed.all_reduce(tensor, op=reduce_op)
+        return tensor
+    moved = tensor.to(device)
+    torch.distributed.all_reduce(moved, op=reduce_op)
+    result = moved.to(tensor.device)
+    if into is not None:
+        into.copy_(result)
+        return into
+    return result
+
+
+def _broadcast(tensor: torch.Tensor) -> None:
+    """Rank 0's ``tensor`` into ``tensor`` on every process, in place."""
+    device = _collective_device()
+    if tensor.device == device:
+        torch.distributed.broadcast(tensor, src=0)
+        return
+    moved = tensor.to(device)
+    torch.distributed.broadcast(moved, src=0)
+    tensor.copy_(moved.to(tensor.device))
+
+
 def _broadcast_optimizer(optimizer: Any) -> None:
     """Rank 0's optimizer state (slots, step count, scalar slots, learning rate) on every
     process, so a model restored on rank 0 only still takes the same steps everywhere."""
     tensors, numbers = optimizer.get_state()
     for tensor in tensors.values():
-        torch.distributed.broadcast(tensor, src=0)
+        _broadcast(tensor)
     names = sorted(numbers)
     values = torch.tensor(
         [float(numbers[name]) for name in names] + [float(optimizer.learning_rate)],
         dtype=torch.float64,
     )
-    torch.distributed.broadcast(values, src=0)
+    _broadcast(values)
     for name, value in zip(names, values[:-1].tolist(), strict=True):
         setattr(optimizer, name, int(value) if name == "iterations" else value)
     optimizer.learning_rate = float(values[-1])
