@@ -280,3 +280,28 @@ def test_without_torchrun_nothing_changes(monkeypatch):
     assert model._trainer.step_path == "native"  # the single-process fast path is kept
     assert model._trainer._parallel is None
     assert not torch.distributed.is_initialized()
+
+
+def test_forecast_nproc_runs_the_same_command_under_torchrun(monkeypatch, capsys):
+    cli = importlib.import_module("lstmkit.cli.main")  # the module (the package exports main)
+
+    for name in ("RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    launched = []
+
+    def fake_run(command, env, check):
+        launched.append((command, env["OMP_NUM_THREADS"]))
+        return subprocess.CompletedProcess(command, 3)
+
+    monkeypatch.setattr(cli.subprocess, "run", fake_run)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    argv = ["forecast", "data.csv", "--nproc", "2", "--epochs", "2", "--out", "o"]
+    assert cli.main(argv) == 3  # torchrun's exit status
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    same = ["forecast", "data.csv", "--epochs", "2", "--out", "o"]
+    assert launched == [([*torchrun, "--nproc_per_node=2", "-m", "lstmkit", *same], "1")]
+    assert cli.main(["forecast", "data.csv", "--nproc=0"]) == 1
+    assert "--nproc must be a positive number of processes; got 0" in capsys.readouterr().err
+    _as_rank(monkeypatch, 0)
+    assert cli.main(["forecast", "data.csv", "--nproc", "2"]) == 1
+    assert "already runs under torchrun" in capsys.readouterr().err

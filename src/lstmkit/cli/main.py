@@ -12,7 +12,9 @@ import argparse
 import contextlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,6 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
             "replaced at once, anything else is refused"
         ),
     )
+    forecast.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help=(
+            "train the LSTM data-parallel on N local processes (launches torchrun; the batch "
+            "size is per process, so each update sees N times as many windows; default 1)"
+        ),
+    )
     _common(forecast)
     forecast.set_defaults(handler=_forecast)
 
@@ -322,7 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import run_forecast
+    from lstmkit.training import distributed
 
+    if not distributed.is_main_process():
+        # Under torchrun every process runs the job, to take part in every fit; rank 0 alone
+        # writes the folder and prints.
+        with tempfile.TemporaryDirectory() as scratch:
+            run_forecast(settings, Reporter(quiet=True), Path(scratch))
+        return 0
     reporter = Reporter(args.quiet)
     out = Path(settings.out)
     with staged_folder(settings.out) as staging:  # the text as given: Path('') is '.'
@@ -376,9 +395,35 @@ def _scores_text(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _launch(args: argparse.Namespace) -> int:
+    """``lstmkit forecast --nproc N``: the same command line on N processes, started by
+    torchrun on this machine; its exit status."""
+    from lstmkit.training import distributed
+
+    words, skip = [], False
+    for word in args.argv:
+        if skip:
+            skip = False
+        elif word == "--nproc":
+            skip = True
+        elif not word.startswith("--nproc="):
+            words.append(word)
+    if distributed.launched():
+        raise ValueError("--nproc: this command already runs under torchrun; leave --nproc out")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += [f"--nproc_per_node={args.nproc}", "-m", "lstmkit", *words]
+    # One thread per process unless told (torchrun would set it too, with a banner).
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def _forecast(args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import ForecastSettings
 
+    if isinstance(args.nproc, bool) or args.nproc < 1:
+        raise ValueError(f"--nproc must be a positive number of processes; got {args.nproc}")
+    if args.nproc > 1:
+        return _launch(args)
     settings = ForecastSettings(
         data=args.data,
         target=args.target,
@@ -526,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    args.argv = words  # the command line as given (--nproc runs it again under torchrun)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
