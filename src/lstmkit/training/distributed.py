@@ -32,8 +32,9 @@ process builds the same model, and :class:`DataParallel` — made by the trainin
   ``CSVLogger``: their ``writes_files``) are left out, and ``model.save``/``save_weights`` do
   nothing (no barrier: a script that saves from rank 0 only must not hang; a process that reads
   the file back calls ``torch.distributed.barrier()`` after the save).
-* **Stopping** (``EarlyStopping``, ``TerminateOnNaN``, Ctrl-C) is agreed after every batch: one
-  process asking stops all of them after the same batch.
+* **Stopping** (``EarlyStopping``, ``TerminateOnNaN``, Ctrl-C) is agreed after every batch (one
+  ``all_reduce`` of two flags): one process asking stops all of them after the same batch.
+* ``evaluate`` and ``predict`` are not distributed: each process computes on what it is given.
 
 A **stateful** LSTM carries its state from sample ``i`` of batch ``k`` to sample ``i`` of batch
 ``k + 1``: its batches are consecutive pieces of ``batch_size`` parallel streams. Splitting the
