@@ -17,10 +17,11 @@ as measured inside ``fit`` (which includes waiting for the slower process) and f
 ``all_reduce`` alone (the same buffer, after a barrier, timed 20 times: the cost of the
 message itself).
 
-``--native`` (also run by default) measures what data-parallel training gives up on the small
-models the native whole-step kernel takes: W2's model at batch 64, one process, one thread,
-the native step against the autograd step that data-parallel training uses, and the cost of an
-``all_reduce`` of that model's gradients on 2 processes.
+Last, what data-parallel training gives up on the small models the native whole-step kernel
+takes: W2's model at batch 64 in one process, the native step (one thread, and two: the kernel
+then computes the two halves of the batch at once itself) against the autograd step that
+data-parallel training uses, and the cost of an ``all_reduce`` of that model's gradients on 2
+processes.
 
 The machine's load (``uptime``) is printed before and after: on a shared machine the figures
 say what they can.
@@ -171,7 +172,8 @@ def native_against_autograd(quick: bool) -> dict:
     epochs = 2 if quick else 10
     out = {}
     plan = native_step.plan
-    for path in ("native", "autograd"):
+    for path, threads in (("native", 1), ("autograd", 1), ("native", 2)):
+        torch.set_num_threads(threads)
         if path == "autograd":
             native_step.plan = lambda *a, **k: None
         try:
@@ -184,7 +186,8 @@ def native_against_autograd(quick: bool) -> dict:
             assert model._trainer.step_path == path
         finally:
             native_step.plan = plan
-        out[f"{path}_ms_per_step"] = 1000.0 * seconds / (epochs * 1024 // 64)
+        out[f"{path}_{threads}_ms_per_step"] = 1000.0 * seconds / (epochs * 1024 // 64)
+    torch.set_num_threads(1)
     return out
 
 
@@ -246,9 +249,11 @@ def main() -> None:
     )
     native = native_against_autograd(args.quick)
     print(
-        f"W2's model, batch 64, 1 thread: native step {native['native_ms_per_step']:.2f} ms, "
-        f"autograd step {native['autograd_ms_per_step']:.2f} ms; all_reduce of its "
-        f"{_w2_numel()} gradients on 2 processes {two['w2_all_reduce_s'] * 1000:.2f} ms",
+        f"W2's model, batch 64, 1 thread: native step {native['native_1_ms_per_step']:.2f} ms, "
+        f"autograd step {native['autograd_1_ms_per_step']:.2f} ms; native step on 2 threads "
+        f"(the kernel splits the batch itself) {native['native_2_ms_per_step']:.2f} ms; "
+        f"all_reduce of its {_w2_numel()} gradients on 2 processes "
+        f"{two['w2_all_reduce_s'] * 1000:.2f} ms",
         flush=True,
     )
     print(f"after: {_uptime()}", flush=True)
