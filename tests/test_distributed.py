@@ -305,3 +305,20 @@ def test_forecast_nproc_runs_the_same_command_under_torchrun(monkeypatch, capsys
     _as_rank(monkeypatch, 0)
     assert cli.main(["forecast", "data.csv", "--nproc", "2"]) == 1
     assert "already runs under torchrun" in capsys.readouterr().err
+
+
+def test_each_local_process_defaults_to_its_own_gpu(monkeypatch):
+    from lstmkit import devices
+
+    monkeypatch.delenv(devices.ENVIRONMENT_VARIABLE, raising=False)
+    monkeypatch.setattr(devices, "_chosen", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    assert devices.get_device() == torch.device("cuda", 0)
+    for local, expected in (("2", 2), ("5", 1)):
+        monkeypatch.setenv("LOCAL_RANK", local)
+        assert devices.get_device() == torch.device("cuda", expected)
+    # The CPU stays the CPU, whatever LOCAL_RANK says.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert devices.get_device() == torch.device("cpu")
