@@ -99,6 +99,33 @@ SCRIPT = textwrap.dedent(
 
     STATEFUL_PARTS = [np.arange(0, 6), np.arange(6, 12)]
 
+
+    class Batches:  # a Keras Sequence: __len__ and __getitem__
+        # The first 18 samples in batches of `size`.
+
+        def __init__(self, size):
+            self.size = size
+            self.ends = 0
+
+        def __len__(self):
+            return 18 // self.size
+
+        def __getitem__(self, index):
+            rows = slice(index * self.size, (index + 1) * self.size)
+            return X[rows], Y[rows]
+
+        def on_epoch_end(self):
+            self.ends += 1
+
+
+    def sequence(size):
+        lstmkit.set_random_seed(RANK + 1)
+        model = Sequential([LSTM(4, input_shape=(5, 3)), Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        batches = Batches(size)
+        history = model.fit(batches, epochs=2, shuffle=False, verbose=0)
+        return weights(model), history.history["loss"], batches.ends
+
     if __name__ == "__main__":
         out = sys.argv[1]
         printed = io.StringIO()
@@ -111,6 +138,14 @@ SCRIPT = textwrap.dedent(
             "dropout": dropout().tolist(),
             "stateful": stateful([STATEFUL_PARTS[RANK]]).tolist(),
         }
+        w, loss, ends = sequence(3)
+        results.update(sequence=w.tolist(), sequence_loss=loss, sequence_ends=ends)
+        model = Sequential([LSTM(2, input_shape=(5, 3)), Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        try:
+            model.fit(X[: 10 + RANK], Y[: 10 + RANK], verbose=0)
+        except ValueError as error:
+            results["unequal"] = str(error)
         with open(os.path.join(out, f"result{RANK}.json"), "w") as file:
             json.dump(results, file)
     """
@@ -162,7 +197,7 @@ def two_processes(tmp_path_factory):
 @needs_gloo
 def test_both_processes_end_with_identical_weights(two_processes):
     _, _, (rank0, rank1) = two_processes
-    for key in ("plain", "dropout", "stateful"):
+    for key in ("plain", "dropout", "stateful", "sequence"):
         a, b = np.array(rank0[key], np.float32), np.array(rank1[key], np.float32)
         assert a.tobytes() == b.tobytes(), key
 
@@ -222,6 +257,26 @@ def test_stateful_processes_keep_their_own_streams(two_processes):
     np.testing.assert_allclose(np.array(rank0["stateful"]), expected, rtol=0, atol=1e-5)
 
 
+@needs_gloo
+def test_a_sequence_is_shared_out_by_batches(two_processes):
+    module, _, (rank0, rank1) = two_processes
+    # 6 batches of 3, 3 per process (shuffle=False: batches 0, 2, 4 and 1, 3, 5), against one
+    # process reading 3 batches of 6.
+    weights, loss, ends = module.sequence(6)
+    np.testing.assert_allclose(np.array(rank0["sequence"]), weights, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(rank0["sequence_loss"], loss, rtol=1e-6)
+    assert rank0["sequence_loss"] == rank1["sequence_loss"]
+    assert rank0["sequence_ends"] == rank1["sequence_ends"] == ends == 2
+
+
+@needs_gloo
+def test_processes_with_different_data_sizes_are_refused(two_processes):
+    _, _, (rank0, rank1) = two_processes
+    assert "every process must give fit the same number of training samples" in rank0["unequal"]
+    assert "they gave between 10 and 11 (this process: 10)" in rank0["unequal"]
+    assert "(this process: 11)" in rank1["unequal"]
+
+
 def test_shards_follow_distributed_sampler():
     order = torch.tensor([4, 0, 3, 1, 2])
     assert shard_positions(order, 0, 2).tolist() == [4, 3, 2]
@@ -255,7 +310,7 @@ def test_batches_from_a_generator_are_refused(monkeypatch):
     model = Sequential([LSTM(3, input_shape=(4, 1)), Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     batches = iter([(np.zeros((2, 4, 1), np.float32), np.zeros((2, 1), np.float32))] * 3)
-    with pytest.raises(ValueError, match="generator or a Sequence, which lstmkit cannot split"):
+    with pytest.raises(ValueError, match="x is a generator, which lstmkit cannot index"):
         model.fit(batches, steps_per_epoch=2, verbose=0)
 
 

@@ -44,8 +44,11 @@ then trains on the data each process is given, unsplit: each process passes its 
 streams (for example its own series), all processes the same number of samples, and the
 gradients are averaged as for any model.
 
-Batches from a generator or a ``Sequence`` are refused under data-parallel training: lstmkit
-cannot split a stream it does not index.
+A Keras ``Sequence`` (``TimeseriesGenerator`` included) is shared out by batches as arrays are
+by samples: the same permutation of its batch indices (the first ``steps_per_epoch``) on every
+process, padded, ``r::W``; each process's ``on_epoch_end()`` is called. Each process's batch
+counts the same in the average, so a short last batch weighs as much as a full one. Batches from
+a generator are refused: lstmkit cannot share out a stream it does not index.
 """
 
 from __future__ import annotations
@@ -148,13 +151,19 @@ class DataParallel:
     # -- rules checked before anything is sent ----------------------------------------------
 
     @staticmethod
-    def check(model: Any, shuffle: bool, from_source: bool) -> None:
-        """Refuse what data-parallel training cannot do, before the process group is joined."""
-        if from_source:
+    def check(model: Any, shuffle: bool, source: Any = None) -> None:
+        """Refuse what data-parallel training cannot do, before the process group is joined.
+        ``source``: the :class:`lstmkit.training.batches.BatchSource` ``x`` is, if it is."""
+        if source is not None and not source.is_sequence:
             raise ValueError(
-                "data-parallel training (torchrun, WORLD_SIZE > 1) splits arrays by sample; x is "
-                "a generator or a Sequence, which lstmkit cannot split: pass arrays, or run "
-                "without torchrun"
+                "data-parallel training (torchrun, WORLD_SIZE > 1) shares each epoch's samples "
+                "or batches out among the processes; x is a generator, which lstmkit cannot "
+                "index: pass arrays or a Sequence, or run without torchrun"
+            )
+        if source is not None and model.fixed_batch_size is not None:
+            raise ValueError(
+                "a stateful LSTM under data-parallel training (torchrun, WORLD_SIZE > 1) trains "
+                "on the arrays each process is given; x is a Sequence: pass arrays"
             )
         if model.fixed_batch_size is not None and shuffle:
             raise ValueError(
@@ -212,9 +221,9 @@ class DataParallel:
         counts = _all_reduce(torch.tensor([n, -n], dtype=torch.int64), "max")
         if int(counts[0]) != -int(counts[1]):
             raise ValueError(
-                "every process must give fit the same number of training samples under "
-                f"data-parallel training; they gave between {-int(counts[1])} and "
-                f"{int(counts[0])} (this process: {n})"
+                "every process must give fit the same number of training samples (or "
+                "Sequence batches) under data-parallel training; they gave between "
+                f"{-int(counts[1])} and {int(counts[0])} (this process: {n})"
             )
         with torch.no_grad():
             for weight in params:

@@ -499,7 +499,9 @@ class Trainer:
                 stacklevel=3,
             )
         self._prepare_training(yt, batch_size, weighted)
-        parallel = self._parallel = self._start_parallel(shuffle, source is not None, n)
+        parallel = self._parallel = self._start_parallel(
+            shuffle, source, n if source is None else source.steps
+        )
         split = parallel is not None and not parallel.keeps_whole_sequences(self.model)
         if split:
             n_own = -(-n // parallel.world)
@@ -511,11 +513,21 @@ class Trainer:
         else:
             n_own = n
 
-        steps = source.steps if source is not None else -(-n_own // batch_size)
+        if source is None:
+            steps = -(-n_own // batch_size)
+        else:  # a Sequence's batches are shared out as samples are (see positions)
+            steps = source.steps if parallel is None else -(-source.steps // parallel.world)
 
         def epoch_batches(epoch: int) -> Iterator[tuple[Any, Any, Any]]:
             if source is not None:
-                for bx, by, bw in source.epoch(shuffle):
+                batches = source.epoch(shuffle)
+                if parallel is not None:
+                    # The same batch order on every process, shared out r::world.
+                    order = torch.tensor(source.sequence_order(shuffle), dtype=torch.int64)
+                    indices = distributed.shard_positions(order, parallel.rank, parallel.world)
+                    parallel.enter_own_stream(epoch)
+                    batches = source.sequence_batches(indices.tolist())
+                for bx, by, bw in batches:
                     xb, yb = self._data(bx, by)
                     yield xb, yb, sample_weights(bw, class_weight, yb, xb.shape[0])
                 return
@@ -607,13 +619,14 @@ class Trainer:
         return history
 
     def _start_parallel(
-        self, shuffle: bool, from_source: bool, n: int
+        self, shuffle: bool, source: BatchSource | None, n: int
     ) -> distributed.DataParallel | None:
         """Under torchrun (several processes), the data-parallel side of this ``fit``, started
-        (see :mod:`lstmkit.training.distributed`); else ``None``, and nothing changes."""
+        (see :mod:`lstmkit.training.distributed`); else ``None``, and nothing changes. ``n``:
+        the training samples, or a Sequence's batches."""
         if not distributed.launched():
             return None
-        distributed.DataParallel.check(self.model, shuffle, from_source)
+        distributed.DataParallel.check(self.model, shuffle, source)
         parallel = distributed.DataParallel()
         parallel.start(self, n)
         # The native kernel updates the weights inside the call: the averaged gradients need
