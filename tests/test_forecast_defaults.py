@@ -24,9 +24,10 @@ from lstmkit.forecast import (
     interval_backtest,
     prepare_series,
 )
-from lstmkit.forecast.defaults import calendar_columns, resolve
+from lstmkit.forecast.defaults import calendar_columns, resolve, seasonal_strength
 from lstmkit.forecast.ensemble import BlockDiagonal, assemble, masks, member_outputs
 from lstmkit.forecast.intervals import _fitted_calibration, calibrate, fold_starts
+from lstmkit.forecast.lstm import differencing_lags, undifference
 from lstmkit.forecast.seasons import describe_frequency, format_time
 from lstmkit.layers import LSTM, Dense
 from lstmkit.models import Sequential
@@ -45,16 +46,19 @@ def _resolved(name: str, held_out: int, **params):
 # -- the defaults -------------------------------------------------------------------------------
 
 
-def test_airline_gets_logs_two_seasons_a_direct_season_and_months():
+def test_airline_gets_logs_seasonal_differences_a_direct_season_and_months():
     resolved = _resolved("airline", 24)
     assert resolved.values == {
         "season": 12,
         "horizon": 12,
-        "look_back": 24,
+        "look_back": 12,
         "log": True,
+        "difference": "seasonal",
         "calendar": "onehot",
     }
     assert "swings grow with the level" in resolved.reasons["log"]
+    assert "strength 0.94 >= 0.64" in resolved.reasons["difference"]
+    assert resolved.reasons["look_back"] == "one season of seasonal differences"
     assert resolved.reasons["season"] == "from the frequency 'MS' of the dates"
 
 
@@ -65,6 +69,7 @@ def test_shampoo_is_too_short_for_a_direct_season():
     assert resolved.values["calendar"] is None  # three seasons are needed to see one
     assert resolved.values["log"] is False
     assert "shortened" in resolved.reasons["horizon"]
+    assert resolved.values["difference"] is True  # too short to see a season
 
 
 def test_uschange_has_negative_values_and_a_quarterly_season():
@@ -72,6 +77,43 @@ def test_uschange_has_negative_values_and_a_quarterly_season():
     assert resolved.values["log"] is False and "<= 0" in resolved.reasons["log"]
     assert (resolved.values["season"], resolved.values["horizon"]) == (4, 8)
     assert resolved.values["look_back"] == 8
+    assert resolved.values["difference"] is True
+    assert "no season in the changes" in resolved.reasons["difference"]
+
+
+def test_seasonal_differences_need_a_strong_season():
+    rng = np.random.default_rng(0)
+    months = pd.date_range("2000-01", periods=96, freq="MS")
+    season = np.tile(np.sin(2 * np.pi * np.arange(12) / 12), 8)
+    walk = np.cumsum(rng.normal(0, 0.3, 96))
+    for amplitude, expected in ((5.0, "seasonal"), (0.4, True)):
+        frame = pd.DataFrame({"y": 50 + walk + amplitude * season}, index=months)
+        resolved = resolve(Forecaster().get_params(), frame, ["y"], "MS")
+        assert resolved.values["difference"] == expected
+    # The strength of a pure season is 1; of white noise, small.
+    assert seasonal_strength(5 * season + 0.01 * rng.normal(size=96), 12) > 0.99
+    assert seasonal_strength(rng.normal(size=96), 12) < 0.3
+    frame = pd.DataFrame({"y": 50 + walk + 5 * season}, index=months)
+    assert (
+        resolve(Forecaster(difference=True).get_params(), frame, ["y"], "MS").values["difference"]
+        is True
+    )
+
+
+@pytest.mark.parametrize("lags", [(), (1,), (12,), (1, 12)])
+def test_undifference_inverts_differencing(lags):
+    levels = pd.Series(np.random.default_rng(1).normal(size=60).cumsum())
+    changes = levels
+    for lag in lags:
+        changes = changes.diff(lag)
+    before = sum(lags)
+    out = undifference(
+        changes.to_numpy()[None, 40:, None], levels.to_numpy()[None, 40 - before : 40, None], lags
+    )
+    np.testing.assert_allclose(out[0, :, 0], levels.to_numpy()[40:], atol=1e-12)
+    assert differencing_lags("both", 12) == (1, 12) and differencing_lags(False, None) == ()
+    with pytest.raises(ValueError, match="difference='seasonal' needs a season"):
+        differencing_lags("seasonal", None)
 
 
 def test_given_values_are_kept():
@@ -118,7 +160,7 @@ def test_resolved_params_show_every_choice():
     assert f.resolved_params_["look_back"] == f.look_back_
     assert f.resolved_params_["units"] == 4
     assert set(f.resolved_reasons_) == {
-        "season", "horizon", "look_back", "log", "calendar", "batch_size",
+        "season", "horizon", "look_back", "log", "difference", "calendar", "batch_size",
     }  # fmt: skip
     # 12 month columns before the target; 2 members x 12 outputs.
     assert f.model_.input_shape == (None, f.look_back_, 13)

@@ -539,13 +539,15 @@ def test_a_file_of_format_version_1_still_loads(tmp_path):
     """Files written before the defaults were resolved from the data hold the params without
     season, calendar, n_models and learning_rate, and no resolved values: they load as the
     single network on the given look-back, horizon and log they were."""
-    forecaster = _small(n_models=1, calendar=None, log=False, horizon=2)
+    forecaster = _small(n_models=1, calendar=None, log=False, horizon=2, difference=True)
     forecaster.fit(load_dataset("airline").iloc[:60])
     forecaster.save(tmp_path / "new.lstmkit")
 
     def version_1(document):
         for name in ("season", "calendar", "n_models", "learning_rate"):
             del document["params"][name]
+        # Version 1's difference was true or false, and said what the fit did.
+        assert document["params"]["difference"] is True
         document["params"].update(look_back=4, horizon=2, log=False, batch_size=16)
         del document["fitted"]["resolved"]
 
