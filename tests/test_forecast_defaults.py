@@ -6,6 +6,7 @@ search writes parameters a Forecaster takes."""
 from __future__ import annotations
 
 import json
+import re
 from typing import ClassVar
 
 import numpy as np
@@ -98,6 +99,21 @@ def test_seasonal_differences_need_a_strong_season():
         resolve(Forecaster(difference=True).get_params(), frame, ["y"], "MS").values["difference"]
         is True
     )
+
+
+def test_seasonal_differences_are_validated_against_first_differences():
+    data = load_dataset("airline").iloc[:-24]
+    small = {"target": "Passengers", "units": 4, "epochs": 5, "n_models": 1}
+    f = Forecaster(**small).fit(data)
+    why = f.resolved_reasons_["difference"]
+    found = re.search(r"validation RMSE ([\d.]+) seasonal against ([\d.]+) first", why)
+    assert found and "14 origins in the last 40 training rows" in why
+    seasonal, first = float(found[1]), float(found[2])
+    assert f.resolved_params_["difference"] == ("seasonal" if seasonal < 0.9 * first else True)
+    assert f.look_back_ == (12 if seasonal < 0.9 * first else 24)
+    # Given, it is not validated.
+    given = Forecaster(**small, difference="seasonal").fit(data)
+    assert given.resolved_reasons_["difference"] == "given" and given.look_back_ == 12
 
 
 @pytest.mark.parametrize("lags", [(), (1,), (12,), (1, 12)])

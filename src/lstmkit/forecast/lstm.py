@@ -42,6 +42,9 @@ _SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
 UNITS = 16
 EPOCHS = 200
 N_MODELS = 5
+#: How much lower (a fraction) the validation RMSE of seasonal differences must be to be chosen
+#: over first differences, the long-standing default (see Forecaster._resolve).
+DIFFERENCE_MARGIN = 0.1
 
 
 def differencing_lags(difference: Any, season: int | None) -> tuple[int, ...]:
@@ -258,8 +261,52 @@ class Forecaster(BaseForecaster):
         ``resolved_reasons_``)."""
         params = self.get_params()
         resolved = resolve(params, series.frame, list(series.target), series.freq)
+        reasons = dict(resolved.reasons)
+        if params["difference"] is None and resolved.values["difference"] == "seasonal":
+            # A strong season makes seasonal differences a candidate, not the choice: on a
+            # stationary seasonal series (El Nino's sea temperatures) or a smooth trend (CO2)
+            # first differences forecast better; rolling origins on the training part decide.
+            seasonal, first, why = self._validate_differences(
+                series, int(resolved.values["season"])
+            )
+            if seasonal >= (1.0 - DIFFERENCE_MARGIN) * first:
+                resolved = resolve(
+                    {**params, "difference": True}, series.frame, list(series.target), series.freq
+                )
+                reasons = {**dict(resolved.reasons), "difference": f"first differences: {why}"}
+            else:
+                reasons["difference"] = f"{reasons['difference']}; {why}"
         self.set_resolved(resolved.values)
-        self.resolved_reasons_ = dict(resolved.reasons)
+        self.resolved_reasons_ = reasons
+
+    def _validate_differences(self, series: Series, season: int) -> tuple[float, float, str]:
+        """Validation RMSE (original units) of seasonal and of first differences: a copy of
+        each fitted on all but the last third of ``series`` (at most ``10·season`` rows), then
+        forecasts of up to a season ahead from at most 12 origins spread over that third.
+        Returns both and a sentence saying so."""
+        frame = series.frame
+        n = len(frame)
+        rows = min(n // 3, 10 * season)
+        stride = max(1, rows // 12)
+        origins = list(range(n - rows, n, stride))
+        actual = frame[list(series.target)].to_numpy(dtype=np.float64)
+        scores = {}
+        for difference in ("seasonal", True):
+            copy = clone(self).set_params(difference=difference, verbose=0)
+            copy.fit(series.rows(0, n - rows))
+            errors = []
+            for origin in origins:
+                ahead = min(season, n - origin)
+                forecast = np.asarray(copy._forecast(frame.iloc[:origin], ahead))
+                errors.append((actual[origin : origin + ahead] - forecast).ravel())
+            scores[difference] = float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
+        seasonal, first = scores["seasonal"], scores[True]
+        why = (
+            f"validation RMSE {seasonal:.4g} seasonal against {first:.4g} first differences "
+            f"({len(origins)} origins in the last {rows} training rows, up to {season} ahead; "
+            f"seasonal needs to be {DIFFERENCE_MARGIN:.0%} better)"
+        )
+        return seasonal, first, why
 
     def set_resolved(self, values: dict[str, Any]) -> None:
         """Set the resolved values (``look_back``, ``horizon``, ``log``, ``season``,
