@@ -277,7 +277,7 @@ def test_every_forecaster_gives_nested_bands(forecaster):
     calibration = forecaster.calibration_
     # The scale (of logs for the models on logs) never shrinks further ahead.
     assert np.all(np.diff(calibration.scales[:, 0]) >= 0)
-    assert calibration.rows == 40 and calibration.errors.shape == (40, 12, 1)
+    assert calibration.rows == 60 and calibration.errors.shape == (60, 12, 1)
 
 
 def test_bands_cover_what_they_say_on_random_walks():
@@ -306,18 +306,18 @@ class _CountingNaive(NaiveForecaster):
 
 
 def test_calibration_refits_one_copy_per_fold():
-    """The last third of 120 rows (40) are the origins, in 3 folds starting at rows 80, 93 and
-    106; each fold's copy is fitted on every row before it, and every origin forecasts up to
+    """The last half of 120 rows (60) are the origins, in 3 folds starting at rows 60, 80 and
+    100; each fold's copy is fitted on every row before it, and every origin forecasts up to
     12 steps ahead within the training part."""
     _CountingNaive.fitted_rows = []
     model = _CountingNaive().fit(load_dataset("airline").iloc[:120])
     calibration = calibrate(model, steps=12)
-    assert fold_starts(120, 40) == [80, 93, 106]
-    assert _CountingNaive.fitted_rows == [120, 80, 93, 106]
-    assert calibration.rows == 40
-    # Origin 80 + k has min(12, 40 - k) steps inside the training part.
+    assert fold_starts(120, 60) == [60, 80, 100]
+    assert _CountingNaive.fitted_rows == [120, 60, 80, 100]
+    assert calibration.rows == 60
+    # Origin 60 + k has min(12, 60 - k) steps inside the training part.
     assert np.isfinite(calibration.errors[:, :, 0]).sum(axis=1).tolist() == [
-        min(12, 40 - k) for k in range(40)
+        min(12, 60 - k) for k in range(60)
     ]
     assert fold_starts(30, 2) == [28, 29]  # never more folds than origins
 
@@ -338,13 +338,14 @@ def test_scale_growth_is_shrunk_towards_a_random_walk():
 
 @pytest.mark.parametrize(
     ("name", "start", "steps", "expected"),
-    [("airline", 120, 12, (86.5, 96.8)), ("shampoo", 24, 12, (80.8, 100.0))],
+    [("airline", 120, 12, (94.6, 99.5)), ("shampoo", 24, 12, (80.8, 100.0))],
 )
 def test_default_bands_over_the_held_out_origins(name, start, steps, expected):
     """The default Forecaster (seed 0), fitted and calibrated on the training part; coverage of
     its bands from every held-out origin (benchmarks/interval_coverage.py, seeds 0-4: airline
-    86.5/96.8, shampoo 83.3/99.7). Within 2 points: a few of the 222 (78) pairs may flip on
-    another CPU's rounding."""
+    95.6/99.9 — its held-out years are calmer than the calibration's, 79.1/100 from a split one
+    held-out length earlier — shampoo 83.3/99.7). Within 2 points: a few of the 222 (78) pairs
+    may flip on another CPU's rounding."""
     data = load_dataset(name)
     frame = data[[data.columns[0], SHIPPED[name]]]
     result = interval_backtest(
