@@ -12,6 +12,7 @@ test span leaks into training.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -293,7 +294,11 @@ class Forecaster(BaseForecaster):
         scores = {}
         for difference in ("seasonal", True):
             copy = clone(self).set_params(difference=difference, verbose=0)
-            copy.fit(series.rows(0, n - rows))
+            try:
+                copy.fit(series.rows(0, n - rows))
+            except ValueError as error:
+                # Too few rows for the given look-back/horizon: first differences, unvalidated.
+                return math.inf, 0.0, f"no validation ({error})"
             errors = []
             for origin in origins:
                 ahead = min(season, n - origin)
