@@ -47,6 +47,8 @@ def _undated() -> np.ndarray:
 #: name → (forecaster, data, rows held out, steps to forecast)
 CASES = {
     "airline_default": (lambda: _small(), "airline", 24, 3),
+    # 14 steps: past the 12-step horizon, and past the season the seasonal lags reach back to.
+    "airline_seasonal_differences": (lambda: _small(difference="seasonal"), "airline", 24, 14),
     "airline_log_levels_standard_horizon_stack": (
         lambda: _small(
             log=True, difference=False, scaler="standard", horizon=3, layers=2, dropout=0.2
@@ -127,6 +129,9 @@ def test_the_fitted_state_comes_back(fitted, name):
         assert getattr(loaded.series_, field) == getattr(saved.series_, field)
     assert loaded.target_names_ == saved.target_names_
     assert loaded.n_targets_ == saved.n_targets_
+    assert (loaded.difference_, loaded.lags_) == (saved.difference_, saved.lags_)
+    if name == "airline_seasonal_differences":
+        assert loaded.lags_ == (12,)
     for a, b in zip(saved.model_.get_weights(), loaded.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert isinstance(loaded.history_, History)
