@@ -102,7 +102,11 @@ def _space(trial: Any, season: int | None, positive: bool, rows: int) -> dict[st
         "dropout": trial.suggest_categorical("dropout", [0.0, 0.1, 0.2]),
         "learning_rate": trial.suggest_float("learning_rate", 3e-4, 3e-2, log=True),
         "epochs": trial.suggest_int("epochs", 50, 400, step=50),
-        "difference": trial.suggest_categorical("difference", [True, False]),
+        # Seasonal differences only with seasons to spare (what the defaults ask for too).
+        "difference": trial.suggest_categorical(
+            "difference",
+            [True, False, "seasonal"] if season and rows >= 4 * season + 10 else [True, False],
+        ),
         "scaler": trial.suggest_categorical("scaler", ["minmax", "standard"]),
         "calendar": trial.suggest_categorical("calendar", ["auto", None]),
     }
