@@ -310,3 +310,27 @@ def test_a_study_made_for_other_settings_is_refused(tmp_path):
     run_study(objective, storage=storage, study_name="s", n_trials=1, user_attrs={"h": 8})
     with pytest.raises(ValueError, match=r"study 's' was made with h=8, not 12"):
         run_study(objective, storage=storage, study_name="s", n_trials=2, user_attrs={"h": 12})
+
+
+def test_a_trial_that_never_beat_is_failed_and_retried_after_the_grace_period(tmp_path):
+    # A trial taken by a process without heartbeats (or killed before its first one) is
+    # invisible to Optuna's stale check; the workers would otherwise wait for it forever.
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    optuna.create_study(storage=storage, study_name="s").ask(
+        {"x": optuna.distributions.FloatDistribution(-10, 10)}
+    )
+    objective = functools.partial(
+        tune_objectives.slow_square, folder=str(tmp_path), victim=-1, pause=0
+    )
+    study = run_study(
+        objective,
+        storage=storage,
+        study_name="s",
+        n_trials=2,
+        heartbeat_interval=HEARTBEAT,
+        grace_period=GRACE,
+    )
+    states = [trial.state for trial in study.trials]
+    assert states == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+    (retry,) = [trial for trial in study.trials if "failed_trial" in trial.system_attrs]
+    assert retry.system_attrs["failed_trial"] == 0 and retry.params == study.trials[0].params

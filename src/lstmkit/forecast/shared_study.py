@@ -40,6 +40,7 @@ import hashlib
 import multiprocessing
 import os
 import sqlite3
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -241,6 +242,43 @@ def _per_trial_seed(seed: int, **options: Any) -> Any:
     return PerTrialSeed()
 
 
+def _fail_silent_trials(study: Any, storage: Any, silent: dict[int, float]) -> None:
+    """Fail and retry, as Optuna's stale check does, the RUNNING trials that have no heartbeat
+    and have had none for the grace period, by this process's own clock (``silent``: when it
+    first saw each so; no two machines' clocks are compared): a worker killed between taking a
+    trial and its first heartbeat, or a trial of a run without heartbeats. Optuna's check skips
+    such trials (it judges only those with a heartbeat), and the workers would wait for them
+    forever."""
+    import optuna
+    from sqlalchemy import text
+
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    if not running:
+        silent.clear()
+        return
+    with storage.engine.connect() as connection:
+        # Optuna's own table of heartbeats (its schema, pinned with optuna).
+        rows = connection.execute(text("SELECT trial_id FROM trial_heartbeats"))
+        beating = {row[0] for row in rows}
+    grace = storage.grace_period or 2 * storage.heartbeat_interval
+    now = time.monotonic()
+    quiet = {trial._trial_id for trial in running} - beating
+    for trial_id in list(silent):
+        if trial_id not in quiet:
+            del silent[trial_id]
+    retry = storage.get_heartbeat_stale_trial_callback()
+    for trial_id in quiet:
+        if now - silent.setdefault(trial_id, now) < grace:
+            continue
+        try:
+            failed = storage.set_trial_state_values(trial_id, state=optuna.trial.TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # it finished meanwhile
+        del silent[trial_id]
+        if failed and retry is not None:
+            retry(study, storage.get_trial(trial_id))
+
+
 def _work(
     study: Any,
     storage: Any,
@@ -256,6 +294,7 @@ def _work(
 
     interval = storage.get_heartbeat_interval() if storage is not None else None
     started = time.monotonic()
+    silent: dict[int, float] = {}
     while timeout is None or time.monotonic() - started < timeout:
         with contextlib.ExitStack() as held:
             if storage is not None:
@@ -269,6 +308,7 @@ def _work(
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                     optuna.storages.fail_stale_trials(study)
+                _fail_silent_trials(study, storage, silent)
             counts = count_trials(study)
             if counts.by_state["waiting"] == 0 and counts.slots >= n_trials:
                 held.close()
@@ -285,9 +325,11 @@ def _work(
 def _worker_main(spec: dict[str, Any]) -> None:
     """A worker process: its own connection to the storage, then :func:`_work`."""
     import optuna
-    import torch
 
-    torch.set_num_threads(spec["threads"])
+    torch = sys.modules.get("torch")  # imported with the objective when it trains networks
+    if torch is not None:
+        # K workers share the cores: each with all of them as threads would oversubscribe.
+        torch.set_num_threads(spec["threads"])
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = open_storage(
         spec["storage"],
@@ -420,8 +462,13 @@ class _Bar:
         self.study = study
         done = count_trials(study)
         self.bar = tqdm(total=max(n_trials, done.slots), initial=done.finished, unit="trial")
+        self.shown: tuple[int, int, int] | None = None
 
     def update(self, counts: StudyCounts) -> None:
+        shown = (counts.finished, counts.by_state["running"], counts.total)
+        if shown == self.shown:
+            return  # the launcher asks often; the bar moves only when the study does
+        self.shown = shown
         self.bar.total = max(self.bar.total, counts.slots + counts.retries)
         self.bar.n = counts.finished
         self.bar.set_postfix_str(f"{counts.by_state['running']} running", refresh=False)
