@@ -167,6 +167,29 @@ def test_saved_forecaster_reproduces_the_forecast(airline_run, capsys):
     np.testing.assert_allclose(document["Passengers"], expected["Passengers"][:3], rtol=1e-12)
 
 
+def test_the_published_baseline_is_saved_and_predict_gives_its_bands(tmp_path, capsys):
+    """`--model sarimax` publishes SARIMAX: forecaster.lstmkit is that SARIMAX, and `lstmkit
+    predict --level 80 95` reproduces forecast.csv, bands included, from the saved calibration."""
+    out = tmp_path / "sarimax"
+    code, _, _ = quick_forecast(capsys, out, "--model", "sarimax", "--test", "24")
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["files"]["model_class"] == "SARIMAXForecaster"
+    assert type(load_forecaster(out / "forecaster.lstmkit")).__name__ == "SARIMAXForecaster"
+    expected = pd.read_csv(out / "forecast.csv")
+    code, printed, err = run(
+        capsys, "predict", str(out / "forecaster.lstmkit"), AIRLINE, "--level", "80", "95",
+    )  # fmt: skip
+    assert code == 0 and err == ""
+    got = pd.read_csv(pd.io.common.StringIO(printed))
+    assert list(got.columns) == ["Date", "Passengers", "lo-80", "hi-80", "lo-95", "hi-95"]
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+    code, _, err = run(
+        capsys, "predict", str(out / "forecaster.lstmkit"), AIRLINE, "--level", "120"
+    )
+    assert code == 1 and "level" in err and "120" in err and "Traceback" not in err
+
+
 def test_predict_writes_a_file(airline_run, tmp_path, capsys):
     target = tmp_path / "next.csv"
     code, out, err = run(
@@ -199,8 +222,23 @@ def test_forecast_with_features_and_json(tmp_path, capsys):
         "Quarter", "Consumption", "lo-80", "hi-80", "lo-95", "hi-95",
     ]  # fmt: skip
     assert pd.read_csv(out / "forecast.csv")["Quarter"].tolist() == ["2016 Q4", "2017 Q1"]
-    # More steps than the horizon would need future feature values: a clear refusal.
-    code, _, err = run(capsys, "predict", str(out / "forecaster.lstmkit"), USCHANGE, "--steps", "5")
+    # The saved model is the published one; an LSTM with features saved alone: more steps than
+    # its horizon would need future feature values, a clear refusal.
+    saved = load_forecaster(out / "forecaster.lstmkit")
+    assert (
+        type(saved).__name__
+        == {
+            "lstm": "Forecaster",
+            "naive": "NaiveForecaster",
+            "seasonal_naive": "SeasonalNaiveForecaster",
+            "sarimax": "SARIMAXForecaster",
+        }[document["chosen"]["model"]]
+    )
+    lstm = Forecaster(
+        target="Consumption", features=["Income", "Production"], horizon=2, epochs=1, n_models=1
+    )
+    lstm.fit(pd.read_csv(USCHANGE).iloc[:100]).save(tmp_path / "lstm.lstmkit")
+    code, _, err = run(capsys, "predict", str(tmp_path / "lstm.lstmkit"), USCHANGE, "--steps", "5")
     assert code == 1 and "horizon=2" in err and "Traceback" not in err
 
 

@@ -300,7 +300,7 @@ def test_the_intact_file_loads_and_members_are_stored_in_order(tmp_path, saved_f
     ]
     assert all(info.compress_type == zipfile.ZIP_STORED for info in infos)
     meta = json.loads(_members(data)["lstmkit.json"])
-    assert meta["format"] == "lstmkit-forecaster" and meta["format_version"] == 1
+    assert meta["format"] == "lstmkit-forecaster" and meta["format_version"] == 2
     arrays = load_arrays(_members(data)["series.safetensors"])
     assert arrays["frame"].dtype == np.float64 and arrays["frame"].shape == (60, 2)
     assert arrays["index"].dtype == np.int64 and arrays["index"].shape == (60,)
@@ -502,9 +502,9 @@ def test_a_newer_format_and_foreign_members_are_refused(tmp_path, saved_file):
     members = _members(data)
     newer = dict(members)
     newer["lstmkit.json"] = json.dumps(
-        {"format": "lstmkit-forecaster", "format_version": 2, "lstmkit_version": "9.0"}
+        {"format": "lstmkit-forecaster", "format_version": 3, "lstmkit_version": "9.0"}
     ).encode()
-    with pytest.raises(ModelFileError, match=r"format version 2 .* upgrade lstmkit"):
+    with pytest.raises(ModelFileError, match=r"format version 3 .* upgrade lstmkit"):
         _load(tmp_path, _archive(newer))
     with pytest.raises(ModelFileError, match=r"unexpected members in the archive: \['notes"):
         _load(tmp_path, _archive(dict(members, **{"notes.txt": b"hi"})))

@@ -489,7 +489,9 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
     )
     save_png(plot_heldout(series, n_train, heldout, MODEL_LABELS), out / "heldout.png")
     save_png(plot_errors_by_step(step_frame, MODEL_LABELS, target), out / "errors_by_step.png")
-    lstm.save(out / MODEL_FILE)
+    # The model published is the model saved: `lstmkit predict` forecasts with it, bands
+    # included (its calibration is in the file).
+    published.save(out / MODEL_FILE)
     reach("files:model")
 
     history = lstm.history_.history
@@ -561,6 +563,7 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
                 "heldout_plot": "heldout.png",
                 "errors_plot": "errors_by_step.png",
                 "model": MODEL_FILE,
+                "model_class": type(published).__name__,
                 "report": "report.html",
             },
         }
@@ -595,18 +598,21 @@ def run_predict(
     data_path: str,
     steps: int | None,
     reading: dict[str, Any] | None = None,
+    level: list[float] | None = None,
 ) -> pd.DataFrame:
     """Forecasts of a saved forecaster from the end of ``data_path``: a frame indexed by the
-    future times (the date column's name, or ``step``), one column per target. ``reading``:
-    ``date_format``, ``dayfirst``, ``fill``, ``decimal`` for :func:`prepare_series`. Data whose
-    dates run at another frequency than the forecaster's is refused."""
+    future times (the date column's name, or ``step``), one column per target, and ``lo-L``/
+    ``hi-L`` columns for each percentage in ``level``. ``reading``: ``date_format``,
+    ``dayfirst``, ``fill``, ``decimal`` for :func:`prepare_series`. Data whose dates run at
+    another frequency than the forecaster's is refused."""
     from lstmkit.forecast import load_forecaster
 
     if not Path(model_path).exists():
         raise ValueError(f"MODEL: no such file: {model_path!r}")
     forecaster = load_forecaster(model_path)
     if steps is None:
-        steps = getattr(forecaster, "horizon_", None) or getattr(forecaster, "horizon", None) or 1
+        # The LSTM's horizon; a baseline has none: one season (12 monthly, 4 quarterly), else 1.
+        steps = getattr(forecaster, "horizon_", None) or forecaster.season_length() or 1
     check_positive("--steps", steps)
     frame = read_csv(data_path)
     fitted = forecaster.series_
@@ -620,7 +626,7 @@ def run_predict(
             date_column=fitted.date_column,
             **options,
         )
-        future = forecaster.predict_frame(steps=steps, data=series)
+        future = forecaster.predict_frame(steps=steps, data=series, level=level or None)
     except ValueError as error:
         raise ValueError(option_names(str(error))) from None
     return _frame_for_csv(future, fitted.date_column, fitted.freq)

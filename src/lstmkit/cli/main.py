@@ -203,16 +203,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="forecast from a saved forecaster and new data",
         description=(
             "Forecast --steps steps past the end of DATA.csv (same columns as the training data) "
-            "with a forecaster saved by `lstmkit forecast` (its forecaster.lstmkit). Prints CSV, "
-            "or JSON with --json; --output writes the CSV to a file."
+            "with a forecaster saved by `lstmkit forecast` (its forecaster.lstmkit: the model it "
+            "published). Prints CSV, or JSON with --json; --output writes the CSV to a file; "
+            "--level 80 95 adds prediction intervals."
         ),
     )
     predict.add_argument("model", metavar="MODEL", help="a saved forecaster (forecaster.lstmkit)")
     predict.add_argument("data", metavar="DATA.csv", help="the series to forecast from")
     predict.add_argument(
-        "--steps", type=int, default=None, help="steps to forecast (default: its horizon)"
+        "--steps",
+        type=int,
+        default=None,
+        help="steps to forecast (default: the LSTM's horizon; for a baseline one season, else 1)",
     )
     predict.add_argument("--output", metavar="FILE", help="write the forecast CSV to FILE")
+    predict.add_argument(
+        "--level",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="L",
+        help=(
+            "add prediction intervals at these percentages, e.g. --level 80 95 (columns lo-80, "
+            "hi-80, ...; calibrated as in `lstmkit forecast`, kept in the saved file)"
+        ),
+    )
     _reading_options(predict)
     _common(predict, seed=False)
     predict.set_defaults(handler=_predict)
@@ -496,7 +511,7 @@ def _predict(args: argparse.Namespace) -> int:
                     f"--output {args.output!r} is the {argument} file; writing the forecast "
                     "there would replace it: choose another file"
                 )
-    future = run_predict(args.model, args.data, args.steps, _reading(args))
+    future = run_predict(args.model, args.data, args.steps, _reading(args), args.level)
     if args.output:
         from lstmkit.saving.files import atomic_write
 

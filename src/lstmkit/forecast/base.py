@@ -4,6 +4,7 @@ over two hooks a forecaster defines (``_fit`` and ``_forecast``)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,6 +30,7 @@ from lstmkit.forecast.intervals import (
     seasonal_scale,
 )
 from lstmkit.forecast.seasons import infer_season
+from lstmkit.saving.forecaster_file import save_forecaster
 
 __all__ = ["BaseForecaster", "Series", "backtest_scores", "future_index", "prepare_series"]
 
@@ -407,6 +409,13 @@ class BaseForecaster(BaseEstimator):
             for name, column in interval_columns(self, values, check_levels(level)).items():
                 frame[name] = column[:, 0]
         return frame
+
+    def save(self, path: str | os.PathLike[str], overwrite: bool = True) -> None:
+        """Write the fitted forecaster to one file (e.g. ``forecaster.lstmkit``), atomically:
+        its parameters, the series it was fitted on, what its fit estimated (SARIMAX's
+        parameters) and its intervals' calibration when it has one. Read it back with
+        :func:`lstmkit.forecast.load_forecaster`."""
+        save_forecaster(self, path, overwrite=overwrite)
 
     def season_length(self) -> int | None:
         """The season the fitted forecaster uses: its resolved ``season_``, else the one its

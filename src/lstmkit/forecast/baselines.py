@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit._registry import register_class
 from lstmkit.forecast.base import BaseForecaster, Series
 from lstmkit.forecast.seasons import infer_season
 
 __all__ = ["NaiveForecaster", "SARIMAXForecaster", "SeasonalNaiveForecaster", "infer_season"]
 
 
+@register_class
 class NaiveForecaster(BaseForecaster):
     """Every forecast is the last observed value."""
 
@@ -33,6 +35,7 @@ class NaiveForecaster(BaseForecaster):
         return history[self.target_names_].to_numpy()[start - 1 : len(history) - 1]
 
 
+@register_class
 class SeasonalNaiveForecaster(NaiveForecaster):
     """Every forecast is the value one season earlier. ``season=None`` infers it from the date
     index (12 monthly, 4 quarterly, 7 daily, 24 hourly)."""
@@ -71,6 +74,7 @@ class SeasonalNaiveForecaster(NaiveForecaster):
         return values[start - self.season_ : len(history) - self.season_]
 
 
+@register_class
 class SARIMAXForecaster(BaseForecaster):
     """A seasonal ARIMA model through ``statsmodels.tsa.statespace.sarimax.SARIMAX``, on the
     target alone (univariate: future values of features are unknown when forecasting).

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit._registry import register_class
 from lstmkit.forecast.seasons import infer_season
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 
+@register_class
 @dataclass(frozen=True)
 class Calibration:
     """What :func:`calibrate` learned: ``scales`` ``(steps, n_targets)`` per step ahead,

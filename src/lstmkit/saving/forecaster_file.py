@@ -24,6 +24,15 @@ members after the network's::
                          MinMaxScaler (min_, scale_, data_min_, data_max_, data_range_) or
                          StandardScaler (mean_, var_, scale_) arrays
 
+Format version 2 adds two things. ``forecaster.json`` may name a baseline instead
+(``NaiveForecaster``, ``SeasonalNaiveForecaster``, ``SARIMAXForecaster``: no network members,
+``scaler`` and ``history`` null; :mod:`lstmkit.saving.baseline_file`), so ``lstmkit forecast``
+saves whichever model it publishes. And ``"calibration"``: null, or the prediction intervals'
+calibration (``{"rows", "log", "origins", "steps", "count"}`` with ``calibration/scales``
+``(steps, k)``, ``standardized`` ``(count,)``, ``errors`` and ``unit_errors`` ``(origins, steps,
+k)`` float64 in ``series.safetensors``), so a loaded forecaster gives the same bands without
+refitting its calibration copies. Version 1 files load as before (no calibration).
+
 Only what JSON and tensors can say is saved: ``scaler`` must be ``'minmax'``, ``'standard'`` or
 ``None`` and ``optimizer`` and ``loss`` strings; anything else is refused at saving. Loading
 checks every JSON field's type and every tensor's dtype and shape against the JSON before it
@@ -58,6 +67,7 @@ from lstmkit.saving.archive import (
     tensor_bytes,
     write_archive,
 )
+from lstmkit.saving.baseline_file import BASELINES, baseline_parts, build_baseline
 from lstmkit.saving.files import check_lstmkit_path
 from lstmkit.saving.forecaster_schema import (
     _SCALERS,
@@ -82,9 +92,9 @@ from lstmkit.training.callbacks import History
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_forecaster", "save_forecaster"]
 
 FORMAT = "lstmkit-forecaster"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
-_MEMBERS = (*REQUIRED_MEMBERS, "forecaster.json", "series.safetensors")
+_MEMBERS = ("lstmkit.json", "forecaster.json", "series.safetensors")
 
 
 # -- saving ---------------------------------------------------------------------------------------
@@ -218,41 +228,103 @@ def save_forecaster(
     Raises RuntimeError when it is not fitted, ValueError when a parameter is not JSON data
     (a scaler object, an optimizer object, a loss function) or for ``.h5``/``.keras`` names.
     """
-    if type(forecaster) is not registered_class("Forecaster"):
+    name = type(forecaster).__name__
+    known = ("Forecaster", *BASELINES)
+    if name not in known or type(forecaster) is not registered_class(name):
         raise ValueError(
-            f"save_forecaster saves an lstmkit.forecast.Forecaster; got {type(forecaster).__name__}"
+            f"save_forecaster saves a fitted {', '.join(known)} of lstmkit.forecast; got {name}"
         )
     path = check_lstmkit_path(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
-    if not all(hasattr(forecaster, a) for a in ("series_", "model_", "target_names_")):
+    needed = ("series_", "model_", "target_names_") if name == "Forecaster" else ("series_",)
+    if not all(hasattr(forecaster, a) for a in needed):
         raise RuntimeError(
-            "the Forecaster is not fitted yet, so there is nothing to save: call fit first"
+            f"the {name} is not fitted yet, so there is nothing to save: call fit first"
         )
-    params = _params_json(forecaster)
     series = forecaster.series_
     series_json, tensors = _series_json(series)
-    scaler_json, scaler_tensors = _scaler_json(forecaster, series)
-    tensors.update(scaler_tensors)
-    document = {
-        "class_name": "Forecaster",
-        "params": params,
-        "fitted": {
+    network: list[tuple[str, bytes]] = []
+    if name == "Forecaster":
+        params = _params_json(forecaster)
+        scaler_json, scaler_tensors = _scaler_json(forecaster, series)
+        tensors.update(scaler_tensors)
+        fitted = {
             "target_names_": list(forecaster.target_names_),
             "n_targets_": int(forecaster.n_targets_),
             "resolved": _resolved_json(forecaster),
-        },
+        }
+        history = _history_json(getattr(forecaster, "history_", None))
+        network = model_members(forecaster.model_)
+    else:
+        params, fitted, baseline = baseline_parts(forecaster)
+        tensors.update(baseline)
+        scaler_json, history = None, None
+    calibration_json, calibration = _calibration_json(forecaster)
+    tensors.update(calibration)
+    document = {
+        "class_name": name,
+        "params": params,
+        "fitted": fitted,
         "series": series_json,
         "scaler": scaler_json,
-        "history": _history_json(getattr(forecaster, "history_", None)),
+        "history": history,
+        "calibration": calibration_json,
     }
     members = [
         archive_header(FORMAT, FORMAT_VERSION),
-        *model_members(forecaster.model_),
+        *network,
         ("forecaster.json", dump_json(document)),
         ("series.safetensors", tensor_bytes(tensors, {"format": FORMAT})),
     ]
     write_archive(path, members)
+
+
+def _calibration_json(forecaster: Any) -> tuple[dict[str, Any] | None, dict[str, torch.Tensor]]:
+    """The prediction intervals' calibration, when the forecaster has computed one for the
+    series it holds (``predict_frame(level=...)`` or ``lstmkit forecast`` did): saved so that a
+    loaded forecaster gives the same bands without refitting its calibration copies."""
+    calibration = getattr(forecaster, "calibration_", None)
+    if calibration is None or getattr(forecaster, "_calibrated_for", None) is not (
+        forecaster.series_
+    ):
+        return None, {}
+    errors = np.asarray(calibration.errors, dtype=np.float64)
+    document = {
+        "rows": int(calibration.rows),
+        "log": bool(calibration.log),
+        "origins": int(errors.shape[0]),
+        "steps": int(errors.shape[1]),
+        "count": int(np.asarray(calibration.standardized).shape[0]),
+    }
+    tensors = {
+        f"calibration/{key}": _tensor(getattr(calibration, key), np.float64)
+        for key in ("scales", "standardized", "errors", "unit_errors")
+    }
+    return document, tensors
+
+
+def _calibration(document: dict[str, Any], tensors: dict[str, torch.Tensor], path: str) -> Any:
+    saved = document["calibration"]
+    arrays = {
+        key: tensors[f"calibration/{key}"].numpy().copy()
+        for key in ("scales", "standardized", "errors", "unit_errors")
+    }
+    expect(
+        bool(np.all(np.isfinite(arrays["scales"])) and np.all(arrays["scales"] > 0))
+        and bool(np.all(np.isfinite(arrays["standardized"]))),
+        path,
+        "series.safetensors: the calibration's scales must be positive and its standardized "
+        "errors finite",
+    )
+    return registered_class("Calibration")(
+        scales=arrays["scales"],
+        standardized=arrays["standardized"],
+        errors=arrays["errors"],
+        rows=saved["rows"],
+        log=saved["log"],
+        unit_errors=arrays["unit_errors"],
+    )
 
 
 def _index(document: dict[str, Any], tensors: dict[str, torch.Tensor], path: str) -> pd.Index:
@@ -325,15 +397,35 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
     Raises :class:`ModelFileError` for a file that is not a valid forecaster file (a model file
     included: it names :func:`lstmkit.models.load_model`), with the reason.
     """
-    Forecaster, Series = registered_class("Forecaster"), registered_class("Series")
+    Forecaster = registered_class("Forecaster")
     path = os.fspath(path)
     data = read_file(path, max_bytes)
-    members = open_archive(path, data, format=FORMAT, required=_MEMBERS, optional=OPTIONAL_MEMBERS)
+    members = open_archive(
+        path,
+        data,
+        format=FORMAT,
+        required=_MEMBERS,
+        optional=(*REQUIRED_MEMBERS, *OPTIONAL_MEMBERS),
+    )
     check_format(members, path, FORMAT, FORMAT_VERSION)
     document = load_json(members["forecaster.json"], path, "forecaster.json")
     _check_document(document, path)
+    network = [name for name in (*REQUIRED_MEMBERS, *OPTIONAL_MEMBERS) if name in members]
+    if document["class_name"] == "Forecaster":
+        missing = [name for name in REQUIRED_MEMBERS if name not in members]
+        expect(not missing, path, f"not an lstmkit forecaster file: missing {missing}")
+    else:
+        expect(
+            not set(network) - {"lstmkit.json"},
+            path,
+            f"a {document['class_name']} has no network, but the file holds {network}",
+        )
     expected = _expected_tensors(document)
     check_tensor_header(members["series.safetensors"], expected, path, "series.safetensors")
+    tensors = read_tensors(members["series.safetensors"], path, "series.safetensors")
+    if document["class_name"] != "Forecaster":
+        forecaster = build_baseline(document, tensors, _series(document, tensors, path), path)
+        return _with_calibration(forecaster, document, tensors, path)
 
     forecaster = Forecaster(**document["params"])
     try:
@@ -343,7 +435,18 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
     model = model_from_members(members, path)
     _check_model(model, document, path)
 
-    tensors = read_tensors(members["series.safetensors"], path, "series.safetensors")
+    forecaster.series_ = _series(document, tensors, path)
+    forecaster.set_resolved(document["fitted"]["resolved"])
+    forecaster.target_names_ = list(document["fitted"]["target_names_"])
+    forecaster.n_targets_ = document["fitted"]["n_targets_"]
+    forecaster.scaler_ = _fitted_scaler(document, tensors)
+    forecaster.model_ = model
+    forecaster.history_ = _history(document)
+    return _with_calibration(forecaster, document, tensors, path)
+
+
+def _series(document: dict[str, Any], tensors: dict[str, torch.Tensor], path: str) -> Any:
+    """The training part the forecaster was fitted on, as the Series it read."""
     values = tensors["frame"].numpy().copy()
     expect(
         not np.isnan(values).any(),
@@ -354,17 +457,19 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
     frame = pd.DataFrame(
         values, index=_index(document, tensors, path), columns=list(series_json["columns"])
     )
-    forecaster.series_ = Series(
+    return registered_class("Series")(
         frame,
         list(series_json["target"]),
         list(series_json["features"]),
         series_json["date_column"],
         series_json["freq"],
     )
-    forecaster.set_resolved(document["fitted"]["resolved"])
-    forecaster.target_names_ = list(document["fitted"]["target_names_"])
-    forecaster.n_targets_ = document["fitted"]["n_targets_"]
-    forecaster.scaler_ = _fitted_scaler(document, tensors)
-    forecaster.model_ = model
-    forecaster.history_ = _history(document)
+
+
+def _with_calibration(
+    forecaster: Any, document: dict[str, Any], tensors: dict[str, torch.Tensor], path: str
+) -> Any:
+    if document["calibration"] is not None:
+        forecaster.calibration_ = _calibration(document, tensors, path)
+        forecaster._calibrated_for = forecaster.series_
     return forecaster

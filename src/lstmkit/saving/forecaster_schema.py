@@ -16,9 +16,8 @@ import torch
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from lstmkit._registry import registered_class
-from lstmkit.saving.archive import (
-    expect,
-)
+from lstmkit.saving.archive import expect
+from lstmkit.saving.baseline_file import BASELINES, baseline_tensors, check_baseline
 
 __all__: list[str] = []
 
@@ -152,17 +151,27 @@ def _check_document(document: Any, path: str) -> None:
     """The shape of ``forecaster.json``: keys, types, and agreement between its parts."""
     where = "forecaster.json"
     keys = {"class_name", "params", "fitted", "series", "scaler", "history"}
+    if isinstance(document, dict) and set(document) == keys:
+        # Version 1 and 2 files before calibrations were kept: computed again when asked for.
+        document["calibration"] = None
+    keys.add("calibration")
     expect(
         isinstance(document, dict) and set(document) == keys,
         path,
         f"{where} must have exactly the keys {sorted(keys)}",
     )
+    classes = ("Forecaster", *BASELINES)
     expect(
-        document["class_name"] == "Forecaster",
+        document["class_name"] in classes,
         path,
-        f"{where} names the class {document['class_name']!r}; only 'Forecaster' is loaded "
-        "(lstmkit never imports a class named in a file)",
+        f"{where} names the class {document['class_name']!r}; only {', '.join(classes)} are "
+        "loaded (lstmkit never imports a class named in a file)",
     )
+    if document["class_name"] != "Forecaster":
+        _check_series(document["series"], path)
+        check_baseline(document, path)
+        _check_calibration(document, path)
+        return
     params = document["params"]
     if isinstance(params, dict) and set(params) == set(_PARAMS) - set(_V1_DEFAULTS):
         params.update(_V1_DEFAULTS)
@@ -178,7 +187,39 @@ def _check_document(document: Any, path: str) -> None:
             f"{where}: params.{name} must be {what}; the file has {params[name]!r}",
         )
 
+    _check_series(document["series"], path)
     series = document["series"]
+    target, features = series["target"], series["features"]
+    fitted = document["fitted"]
+    if isinstance(fitted, dict) and set(fitted) == {"target_names_", "n_targets_"}:
+        # Version 1: the params said everything.
+        fitted["resolved"] = {
+            "look_back": params["look_back"],
+            "horizon": params["horizon"],
+            "log": params["log"],
+            "season": None,
+            "calendar": None,
+        }
+    expect(
+        isinstance(fitted, dict)
+        and set(fitted) == {"target_names_", "n_targets_", "resolved"}
+        and isinstance(fitted["resolved"], dict)
+        and set(fitted["resolved"]) == set(_RESOLVED)
+        and all(check(fitted["resolved"][k]) for k, (_, check) in _RESOLVED.items())
+        and fitted["target_names_"] == target
+        and fitted["n_targets_"] == len(target)
+        and _is_int(fitted["n_targets_"]),
+        path,
+        f"{where}: fitted must be {{'target_names_': series.target, 'n_targets_': "
+        f"{len(target)}, 'resolved': {{{_RESOLVED_TEXT}}}}}; the file has {fitted!r}",
+    )
+    _check_scaler(document["scaler"], params["scaler"], features, path)
+    _check_history(document["history"], path)
+    _check_calibration(document, path)
+
+
+def _check_series(series: Any, path: str) -> None:
+    where = "forecaster.json"
     series_keys = {"columns", "target", "features", "date_column", "freq", "rows", "index"}
     expect(
         isinstance(series, dict) and set(series) == series_keys,
@@ -215,31 +256,43 @@ def _check_document(document: Any, path: str) -> None:
     )
     _check_index(series, path)
 
-    fitted = document["fitted"]
-    if isinstance(fitted, dict) and set(fitted) == {"target_names_", "n_targets_"}:
-        # Version 1: the params said everything.
-        fitted["resolved"] = {
-            "look_back": params["look_back"],
-            "horizon": params["horizon"],
-            "log": params["log"],
-            "season": None,
-            "calendar": None,
-        }
+
+#: What a saved calibration of the prediction intervals holds besides its arrays.
+_CALIBRATION_KEYS = {"rows", "log", "origins", "steps", "count"}
+
+
+def _check_calibration(document: dict[str, Any], path: str) -> None:
+    calibration = document["calibration"]
+    if calibration is None:
+        return
     expect(
-        isinstance(fitted, dict)
-        and set(fitted) == {"target_names_", "n_targets_", "resolved"}
-        and isinstance(fitted["resolved"], dict)
-        and set(fitted["resolved"]) == set(_RESOLVED)
-        and all(check(fitted["resolved"][k]) for k, (_, check) in _RESOLVED.items())
-        and fitted["target_names_"] == target
-        and fitted["n_targets_"] == len(target)
-        and _is_int(fitted["n_targets_"]),
+        isinstance(calibration, dict)
+        and set(calibration) == _CALIBRATION_KEYS
+        and isinstance(calibration["log"], bool)
+        and all(_is_int(calibration[k]) and calibration[k] >= 1 for k in ("origins", "steps"))
+        and _is_int(calibration["rows"])
+        and calibration["rows"] >= 2
+        and _is_int(calibration["count"])
+        and calibration["count"] >= 1,
         path,
-        f"{where}: fitted must be {{'target_names_': series.target, 'n_targets_': "
-        f"{len(target)}, 'resolved': {{{_RESOLVED_TEXT}}}}}; the file has {fitted!r}",
+        "forecaster.json: calibration must be null or {'rows', 'origins', 'steps', 'count': "
+        f"positive integers, 'log': true or false}}; the file has {calibration!r}",
     )
-    _check_scaler(document["scaler"], params["scaler"], features, path)
-    _check_history(document["history"], path)
+
+
+def calibration_tensors(document: dict[str, Any]) -> dict[str, tuple[torch.dtype, tuple[int, ...]]]:
+    """The calibration's arrays in ``series.safetensors``: name → (dtype, shape)."""
+    calibration = document["calibration"]
+    if calibration is None:
+        return {}
+    k = len(document["series"]["target"])
+    origins, steps = calibration["origins"], calibration["steps"]
+    return {
+        "calibration/scales": (torch.float64, (steps, k)),
+        "calibration/standardized": (torch.float64, (calibration["count"],)),
+        "calibration/errors": (torch.float64, (origins, steps, k)),
+        "calibration/unit_errors": (torch.float64, (origins, steps, k)),
+    }
 
 
 def _is_freq(value: Any) -> bool:
@@ -342,6 +395,10 @@ def _expected_tensors(document: dict[str, Any]) -> dict[str, tuple[torch.dtype, 
     expected = {"frame": (torch.float64, (rows, width))}
     if series["index"]["kind"] == "datetime":
         expected["index"] = (torch.int64, (rows,))
+    expected.update(calibration_tensors(document))
+    if document["class_name"] != "Forecaster":
+        expected.update(baseline_tensors(document))
+        return expected
     name = document["params"]["scaler"]
     if name is not None:
         for part, columns in (("target", series["target"]), ("feature", series["features"])):
