@@ -254,6 +254,9 @@ def main() -> None:
     # Keras 3 (a test dependency of lstmkit, so in the same environment) runs on its PyTorch
     # backend, which uses the torch every other implementation uses; children inherit this.
     os.environ.setdefault("KERAS_BACKEND", "torch")
+    # The peers run on the CPU, so lstmkit does too, even where it would default to a GPU;
+    # benchmarks/gpu.py measures a GPU.
+    os.environ.setdefault("LSTMKIT_DEVICE", "cpu")
     args = parse_arguments()
     if args.one:
         one(*args.one, seed=args.seed, quick=args.quick, threads=args.threads)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -63,3 +64,27 @@ def test_w1_frames_five_quarters_of_three_series_and_scales_back() -> None:
 def test_w5_counts_the_specified_flops() -> None:
     # shared/workloads.md: one sample's forward pass costs about 164 MFLOP.
     assert w5_throughput.forward_flops(100) == pytest.approx(163.84e6)
+
+
+def test_the_gpu_benchmark_runs_children_on_the_device_and_tables_them(monkeypatch) -> None:
+    from benchmarks import gpu
+
+    seen = []
+
+    def child(workload, implementation, python, seed, quick, threads):
+        seen.append((workload, implementation, os.environ.get("LSTMKIT_DEVICE"), seed, quick))
+        return {
+            "train_s": 2.0 if seen[-1][2] == "cpu" else 0.5,
+            "total_s": 3.0,
+            "quality": 0.1,
+            "quality_name": "max abs error",
+        }
+
+    monkeypatch.setattr(gpu, "run_child", child)
+    monkeypatch.setenv("LSTMKIT_DEVICE", "cpu")
+    runs = {name: [gpu.run_on(name, "W0", 0, True, 1)] for name in ("cuda:0", "cpu")}
+    assert seen == [("W0", "lstmkit", "cuda:0", 0, True), ("W0", "lstmkit", "cpu", 0, True)]
+    assert os.environ["LSTMKIT_DEVICE"] == "cpu"  # put back
+    table_text = gpu.section("W0", runs, "cuda:0")
+    assert "| cuda:0 | 1 | 0.500 | 0.500 | 3.000 | 0.1 | 0.25 |" in table_text
+    assert "| cpu | 1 | 2.000 | 2.000 | 3.000 | 0.1 |  |" in table_text

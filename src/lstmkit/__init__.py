@@ -24,6 +24,7 @@ from lstmkit import (
 )
 from lstmkit._version import __version__
 from lstmkit.callbacks import Callback, History
+from lstmkit.devices import get_device, set_device
 from lstmkit.layers import (
     GRU,
     LSTM,
@@ -76,12 +77,14 @@ __all__ = [
     "activations",
     "backend",
     "callbacks",
+    "get_device",
     "initializers",
     "layers",
     "losses",
     "metrics",
     "models",
     "optimizers",
+    "set_device",
     "set_random_seed",
     "to_categorical",
     "utils",

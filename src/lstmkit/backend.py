@@ -529,7 +529,7 @@ def sparse_categorical_crossentropy(
     shape without its last axis, or with a last axis of 1; ``output`` is normalised and clipped
     as Keras does. Returns one value per label. (``lstmkit.losses`` uses this one.)"""
     y_pred = _t(output)
-    labels = torch.as_tensor(target)
+    labels = torch.as_tensor(target, device=y_pred.device)
     if labels.dim() == y_pred.dim() and labels.dim() > 0 and labels.shape[-1] == 1:
         labels = labels.squeeze(-1)
     if y_pred.dim() < 1 or tuple(labels.shape) != tuple(y_pred.shape[:-1]):

@@ -51,7 +51,7 @@ def _as_pair(y_true: Any, y_pred: Any) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(y_pred, torch.Tensor):
         y_pred = torch.as_tensor(y_pred, dtype=torch.float32)
     if not isinstance(y_true, torch.Tensor):
-        y_true = torch.as_tensor(y_true)
+        y_true = torch.as_tensor(y_true, device=y_pred.device)
     if y_true.dtype != y_pred.dtype and y_pred.is_floating_point():
         y_true = y_true.to(y_pred.dtype)
     return y_true, y_pred
@@ -349,7 +349,7 @@ class Loss:
         y_true, y_pred = _same_rank(y_true, y_pred)
         values = self.fn(y_true, y_pred, **self.fn_kwargs)
         if not isinstance(values, torch.Tensor):
-            values = torch.as_tensor(values, dtype=y_pred.dtype)
+            values = torch.as_tensor(values, dtype=y_pred.dtype, device=y_pred.device)
         if sample_weight is not None and values.dim() > 0:
             weights = sample_weight.to(values.dtype).reshape(-1, *([1] * (values.dim() - 1)))
             weights = weights.expand_as(values)

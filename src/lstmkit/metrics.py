@@ -111,11 +111,15 @@ class Mean(Metric):
         if not values.is_floating_point():
             values = values.to(torch.float32)
         if self.total.device != values.device:
-            self.total = self.total.to(values.device)
+            # The accumulators follow the values to their device (once per reset, not per
+            # batch); MPS has no float64, so there they sum in float32.
+            dtype = torch.float32 if values.device.type == "mps" else torch.float64
+            self.total = self.total.to(values.device, dtype)
+            self.weight = self.weight.to(values.device, dtype)
         if mask is not None and values.shape == mask.shape:
-            weights = mask.to(torch.float64)
+            weights = mask.to(self.total.dtype)
             self.total.add_((values * weights).sum())
-            self.weight = self.weight.to(values.device) + weights.sum()
+            self.weight = self.weight + weights.sum()
             return
         if values.dim() == 0:
             self.total.add_(values)

@@ -44,11 +44,19 @@ def make_generator(seed: int | None) -> torch.Generator | None:
 
 
 def dropout_mask(
-    shape: tuple[int, ...], rate: float, generator: torch.Generator | None
+    shape: tuple[int, ...],
+    rate: float,
+    generator: torch.Generator | None,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
-    """Inverted-dropout multiplier: 0 with probability ``rate``, else ``1 / (1 - rate)``."""
+    """Inverted-dropout multiplier: 0 with probability ``rate``, else ``1 / (1 - rate)``.
+
+    Drawn on the host from ``generator`` (or torch's global CPU generator) whatever ``device``
+    the mask is for, then copied there: a model on a GPU sees the masks the same model on the
+    CPU would, and ``fit``'s saved random stream (a CPU generator state) covers them."""
     keep = 1.0 - rate
-    return torch.empty(shape).bernoulli_(keep, generator=generator).div_(keep)
+    mask = torch.empty(shape).bernoulli_(keep, generator=generator).div_(keep)
+    return mask if device is None or device.type == "cpu" else mask.to(device)
 
 
 def to_categorical(y: Any, num_classes: int | None = None) -> np.ndarray:

@@ -122,7 +122,10 @@ class BlockDiagonal(Callback):
 
     def __init__(self, weights: list[torch.nn.Parameter], masks: list[torch.Tensor | None]) -> None:
         super().__init__()
-        self.pairs = [(w, m) for w, m in zip(weights, masks, strict=True) if m is not None]
+        # Each mask beside its weight (on the model's device), once.
+        self.pairs = [
+            (w, m.to(w.device)) for w, m in zip(weights, masks, strict=True) if m is not None
+        ]
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
         with torch.no_grad():

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from lstmkit import initializers
+from lstmkit import devices, initializers
 from lstmkit.layers.shapes import Shape, format_shape
 from lstmkit.layers.symbolic import is_symbolic, symbolic_call
 from lstmkit.utils import unique_name
@@ -136,7 +136,10 @@ class Layer(ABC):
                 raise ValueError(f"{self.name}: weight {name!r} has an invalid shape {shape}")
             if math.prod(shape) > 2**48:
                 raise ValueError(f"{self.name}: weight {name!r} of shape {shape} is too large")
-            placeholder = torch.zeros((), dtype=torch.float32).expand(tuple(shape))
+            # On the current device, where loading assigns the values (one number each).
+            placeholder = torch.zeros((), dtype=torch.float32, device=self.device).expand(
+                tuple(shape)
+            )
             param = torch.nn.Parameter(placeholder, trainable)
             self._params[name] = param
             setattr(self, name, param)
@@ -147,10 +150,22 @@ class Layer(ABC):
                 f"{self.name}: the initializer for {name!r} returned shape "
                 f"{tuple(values.shape)}; expected {tuple(shape)}"
             )
-        param = torch.nn.Parameter(values.detach().to(torch.float32).contiguous(), trainable)
+        # Initialised on the host (so a seed gives the same weights on every device), then moved
+        # once to the layer's device.
+        values = values.detach().to(device=self.device, dtype=torch.float32).contiguous()
+        param = torch.nn.Parameter(values, trainable)
         self._params[name] = param
         setattr(self, name, param)
         return param
+
+    @property
+    def device(self) -> torch.device:
+        """Where the layer computes: the device of its weights, which are created on the
+        current device (:func:`lstmkit.devices.get_device`) when the layer is built; the current
+        device for a layer without weights."""
+        for param in self._params.values():
+            return param.device
+        return devices.get_device()
 
     @property
     def weights(self) -> list[torch.nn.Parameter]:
@@ -253,6 +268,8 @@ class Layer(ABC):
                 # Keras 3: a stateful layer called eagerly keeps states for its first batch.
                 batch = shape[0]
             self.build_for((batch, *shape[1:]))
+        if as_numpy:
+            x = x.to(self.device)  # NumPy comes from the host; a tensor stays where it is
         with torch.set_grad_enabled(not as_numpy and torch.is_grad_enabled()):
             out = self.call(x, training=training, **kwargs)
         if not as_numpy:

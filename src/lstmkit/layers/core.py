@@ -184,14 +184,16 @@ class Dropout(Layer):
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if not training or self.rate == 0.0:
             return inputs
-        if self.noise_shape is None and self._generator is None:
+        if self.noise_shape is None and self._generator is None and inputs.is_cpu:
             return torch.nn.functional.dropout(inputs, self.rate, training=True)
         shape = tuple(inputs.shape)
         if self.noise_shape is not None:
             shape = tuple(
                 s if n is None else n for s, n in zip(shape, self.noise_shape, strict=True)
             )
-        return inputs * dropout_mask(shape, self.rate, self._generator)
+        # Off the CPU too the mask is drawn on the host (see dropout_mask): the numbers the CPU
+        # would use, from the stream fit keeps.
+        return inputs * dropout_mask(shape, self.rate, self._generator, inputs.device)
 
     def get_config(self) -> dict[str, Any]:
         noise = None if self.noise_shape is None else list(self.noise_shape)

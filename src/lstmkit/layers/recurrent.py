@@ -132,7 +132,7 @@ class Recurrent(Layer):
     # -- state ----------------------------------------------------------------------------------
 
     def _zero_states(self, batch: int) -> list[torch.Tensor]:
-        return [torch.zeros(batch, self.units) for _ in self.state_names]
+        return [torch.zeros(batch, self.units, device=self.device) for _ in self.state_names]
 
     def reset_states(self, states: list[Any] | None = None) -> None:
         """Set the kept states of a stateful layer to zeros, or to ``states`` (each
@@ -156,7 +156,9 @@ class Recurrent(Layer):
                 f"{type(states).__name__} of length {count}"
             )
         tensors = [
-            s if isinstance(s, torch.Tensor) else torch.as_tensor(np.asarray(s, np.float32))
+            s
+            if isinstance(s, torch.Tensor)
+            else torch.as_tensor(np.asarray(s, np.float32), device=self.device)
             for s in states
         ]
         for which, tensor in zip(names, tensors, strict=True):
@@ -186,7 +188,7 @@ class Recurrent(Layer):
 
     def _check_mask(self, inputs: torch.Tensor, mask: Any) -> torch.Tensor:
         if not isinstance(mask, torch.Tensor):
-            mask = torch.as_tensor(np.asarray(mask))
+            mask = torch.as_tensor(np.asarray(mask), device=inputs.device)
         if tuple(mask.shape) != tuple(inputs.shape[:2]):
             raise ValueError(
                 f"{self.name} expects a mask of shape (samples, timesteps) = "
@@ -220,10 +222,12 @@ class Recurrent(Layer):
             states = [inputs.new_zeros(batch, self.units) for _ in self.state_names]
         input_mask = recurrent_mask = None
         if training and self.dropout > 0.0:
-            input_mask = dropout_mask((batch, inputs.shape[-1]), self.dropout, self._generator)
+            input_mask = dropout_mask(
+                (batch, inputs.shape[-1]), self.dropout, self._generator, inputs.device
+            )
         if training and self.recurrent_dropout > 0.0:
             recurrent_mask = dropout_mask(
-                (batch, self.units), self.recurrent_dropout, self._generator
+                (batch, self.units), self.recurrent_dropout, self._generator, inputs.device
             )
         output, new_states = self.step_over(inputs, states, input_mask, recurrent_mask, mask)
         if self.stateful:

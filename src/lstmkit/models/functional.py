@@ -176,10 +176,11 @@ class Model(Sequential):
         ):
             return self.forward(inputs, training=training)
         parts = inputs if self._several_inputs else [inputs]
-        tensors = [torch.from_numpy(np.asarray(p, dtype=np.float32)) for p in parts]
+        device = self.device
+        tensors = [torch.from_numpy(np.asarray(p, dtype=np.float32)).to(device) for p in parts]
         with torch.no_grad():
             out = self.forward(tensors if self._several_inputs else tensors[0], training=training)
-        return [o.numpy() for o in out] if isinstance(out, tuple) else out.numpy()
+        return [o.cpu().numpy() for o in out] if isinstance(out, tuple) else out.cpu().numpy()
 
     # -- description ----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit import losses, optimizers
+from lstmkit import devices, losses, optimizers
 from lstmkit import metrics as metrics_module
 from lstmkit._registry import register_class
 from lstmkit.layers.base import Layer, Shape, deferred_weights, format_shape
@@ -176,6 +176,16 @@ class Sequential:
     # -- weights --------------------------------------------------------------------------------
 
     @property
+    def device(self) -> torch.device:
+        """Where the model computes: the device of its weights, which were created (or loaded)
+        on the current device (:func:`lstmkit.set_device`) when the model was built; a later
+        ``set_device`` does not move them. ``fit``, ``evaluate`` and ``predict`` move their data
+        here once per call. The current device for a model without weights."""
+        for weight in self.weights:
+            return weight.device
+        return devices.get_device()
+
+    @property
     def weights(self) -> list[torch.nn.Parameter]:
         return [w for layer in self._layers for w in layer.weights]
 
@@ -238,7 +248,8 @@ class Sequential:
         array = np.asarray(inputs, dtype=np.float32)
         self.ensure_built((None, *array.shape[1:]))
         with torch.no_grad():
-            return self.forward(torch.from_numpy(array), training=training).numpy()
+            inputs = torch.from_numpy(array).to(self.device)
+            return self.forward(inputs, training=training).cpu().numpy()
 
     # -- the five steps -------------------------------------------------------------------------
 

@@ -24,13 +24,15 @@ Three paths compute this; :func:`select_lstm_path` says which one runs:
     the CPU are dominated by per-operation overhead, not arithmetic, and there it is the fastest;
     it computes every activation pair of :data:`lstmkit.ops.native.ACTIVATION_CODES`, in
     float32 only, single-threaded. Chosen when the extension is built, the input is a float32
-    CPU tensor and the shape is small enough (:func:`native_is_faster`).
+    tensor on the CPU and the shape is small enough (:func:`native_is_faster`); never on another
+    device (the device is an input of :func:`select_lstm_path`).
 
 ``"fused"``
     PyTorch's fused LSTM kernel (oneDNN on CPU, cuDNN on CUDA). Its gate order is Keras's, so the
     Keras weights are passed as transposed views; no copy, no translation table. It is exact for
     ``activation=tanh`` and ``recurrent_activation=sigmoid`` only, and it cannot drop out the
-    recurrent state; those settings choose it when the native path does not.
+    recurrent state; those settings choose it when the native path does not, which on a GPU is
+    always.
 ``"loop"``
     Any activation pair, any dtype and device, recurrent dropout and masks. The input projection
     of all timesteps is one matrix product; each step then adds ``h @ recurrent_kernel`` and
@@ -39,9 +41,16 @@ Three paths compute this; :func:`select_lstm_path` says which one runs:
 Recurrent dropout and masks always take the loop. Input dropout (one mask per sequence, shared by
 all timesteps and all gates, as Keras 3 does) is applied to the whole input before any path, so
 it does not force the slow path.
+
+On a GPU cuDNN wants one flat buffer of weights; lstmkit keeps Keras's separate kernels, so cuDNN
+packs them into one at every call (a copy of the weights, small beside a sequence's work) and
+PyTorch would say so in a warning at every call; that warning is silenced below, for this
+message only.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 
@@ -65,6 +74,10 @@ __all__ = [
 FUSED = "fused"
 LOOP = "loop"
 NATIVE = native.NATIVE
+
+warnings.filterwarnings(
+    "ignore", message="RNN module weights are not part of single contiguous chunk of memory"
+)
 
 # When the native kernel beats the PyTorch path it would replace. ``work = batch * timesteps *
 # units * (input_dim + units)`` is a quarter of the multiply-adds of a forward pass. The native
@@ -119,16 +132,21 @@ def select_lstm_path(
     *,
     inputs: torch.Tensor | None = None,
     units: int | None = None,
+    device: torch.device | None = None,
 ) -> str:
     """The path that computes these equations fastest and exactly.
 
     ``"loop"`` with recurrent dropout or a mask (the fused and native kernels cannot hold or drop
     the state over a step). Otherwise ``"native"`` when ``inputs`` ``(batch, timesteps,
     input_dim)`` and ``units`` are given, the extension is built and computes this activation
-    pair, ``inputs`` is a float32 CPU tensor and :func:`native_is_faster` holds for its shape;
-    else ``"fused"`` for ``tanh``/``sigmoid`` (PyTorch's fused kernel is exact for those only),
-    and ``"loop"`` for any other pair. Without ``inputs`` and ``units`` the native path is never
-    chosen.
+    pair, ``inputs`` is float32, the device is the CPU and :func:`native_is_faster` holds for
+    the shape; else ``"fused"`` for ``tanh``/``sigmoid`` (PyTorch's fused kernel, cuDNN on
+    CUDA, is exact for those only), and ``"loop"`` for any other pair. Without ``inputs`` and
+    ``units`` the native path is never chosen.
+
+    ``device``: where the computation runs, by default ``inputs.device``; any device but the
+    CPU excludes the native kernel (a CPU kernel: it would need the data copied to the host and
+    back at every call).
     """
     if recurrent_dropout or masked:
         return LOOP
@@ -138,7 +156,7 @@ def select_lstm_path(
         and units is not None
         and inputs.dim() == 3
         and inputs.dtype == torch.float32
-        and inputs.is_cpu
+        and (inputs.is_cpu if device is None else device.type == "cpu")
         and inputs.shape[0] > 0
         and inputs.shape[1] > 0
         and native.supports(activation, recurrent_activation)
@@ -251,6 +269,9 @@ def _lstm_fused(
     weights = [kernel.t(), recurrent_kernel.t()]
     if bias is not None:
         weights += [bias, bias.new_zeros(bias.shape)]
+    train = False  # on the CPU it only switches the (zero) dropout between layers
+    if not inputs.is_cpu:
+        (h0, c0), weights, train = _for_cudnn((h0, c0), weights)
     output, h_n, c_n = torch.lstm(
         inputs,
         (h0.unsqueeze(0), c0.unsqueeze(0)),
@@ -258,12 +279,27 @@ def _lstm_fused(
         bias is not None,  # has_biases
         1,  # num_layers
         0.0,  # dropout between layers
-        False,  # train: only matters for that dropout
+        train,
         False,  # bidirectional
         True,  # batch_first
     )
     h_t, c_t = h_n.squeeze(0), c_n.squeeze(0)
     return (output if return_sequences else h_t), h_t, c_t
+
+
+def _for_cudnn(
+    states: tuple[torch.Tensor, ...], weights: list[torch.Tensor]
+) -> tuple[tuple[torch.Tensor, ...], list[torch.Tensor], bool]:
+    """What PyTorch's fused kernels need off the CPU (cuDNN): contiguous states (a user's
+    ``initial_state`` may be a view) and contiguous weights (cuDNN copies each weight into its
+    flat buffer through ``view_as`` of a column, which a transposed view cannot give), and the
+    ``train`` flag on whenever autograd records (cuDNN keeps what its backward pass needs only
+    in training mode; on the CPU the flag only switches the zero dropout between layers)."""
+    return (
+        tuple(state.contiguous() for state in states),
+        [weight.contiguous() for weight in weights],
+        torch.is_grad_enabled(),
+    )
 
 
 # -- GRU ----------------------------------------------------------------------------------------
@@ -365,8 +401,11 @@ def gru(
         weights = [torch_order(kernel).t(), torch_order(recurrent_kernel).t()]
         if bias is not None:
             weights += [torch_order(input_bias), torch_order(recurrent_bias)]
+        h0, train = initial_h, False
+        if not inputs.is_cpu:
+            (h0,), weights, train = _for_cudnn((h0,), weights)
         output, h_n = torch.gru(
-            inputs, initial_h.unsqueeze(0), weights, bias is not None, 1, 0.0, False, False, True
+            inputs, h0.unsqueeze(0), weights, bias is not None, 1, 0.0, train, False, True
         )
         h = h_n.squeeze(0)
         return (output if return_sequences else h), h
@@ -449,8 +488,11 @@ def simple_rnn(
         weights = [kernel.t(), recurrent_kernel.t()]
         if bias is not None:
             weights += [bias, bias.new_zeros(bias.shape)]
+        h0, train = initial_h, False
+        if not inputs.is_cpu:
+            (h0,), weights, train = _for_cudnn((h0,), weights)
         output, h_n = kernel_fn(
-            inputs, initial_h.unsqueeze(0), weights, bias is not None, 1, 0.0, False, False, True
+            inputs, h0.unsqueeze(0), weights, bias is not None, 1, 0.0, train, False, True
         )
         h = h_n.squeeze(0)
         return (output if return_sequences else h), h

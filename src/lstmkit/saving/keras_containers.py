@@ -274,7 +274,9 @@ def _assign(model: Any, arrays: list[np.ndarray]) -> None:
         for param in model.weights:
             if id(param) not in seen:
                 seen.add(id(param))
-                param.data = torch.empty(tuple(param.shape), dtype=torch.float32)
+                param.data = torch.empty(
+                    tuple(param.shape), dtype=torch.float32, device=param.device
+                )
     model.set_weights(arrays)
 
 

@@ -306,7 +306,9 @@ def save_weights(model: Any, path: str | os.PathLike[str], *, overwrite: bool = 
 def _assign_weights(model: Any, tensors: dict[str, torch.Tensor]) -> None:
     with torch.no_grad():
         for key, param in _weight_entries(model).items():
-            param.data = tensors[key].to(torch.float32).contiguous()
+            # Files hold no device: the weights go where the model was built (its placeholders
+            # are on the current device, lstmkit.get_device()).
+            param.data = tensors[key].to(device=param.device, dtype=torch.float32).contiguous()
 
 
 # -- loading --------------------------------------------------------------------------------------

@@ -149,6 +149,11 @@ def sample_weights(
             raise ValueError("class_weight needs a model with one output")
         by_class = class_weights(y, class_weight)
         weights = by_class if weights is None else weights * by_class
+    if weights is not None:
+        # Beside the targets (on the model's device), once per call.
+        device = (y[0] if isinstance(y, Aligned) else y).device
+        if device.type != "cpu":
+            weights = weights.to(device)
     return weights
 
 

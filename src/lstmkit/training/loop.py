@@ -44,6 +44,8 @@ class TrainableModel(Protocol):
     input_shape: Shape
     output_shape: Shape
 
+    @property
+    def device(self) -> torch.device: ...
     def forward(self, inputs: torch.Tensor, training: bool) -> torch.Tensor: ...
     def forward_masked(
         self, inputs: torch.Tensor, training: bool
@@ -79,6 +81,8 @@ class Trainer:
         self._metric_ids = metrics
         self.metrics: list[metrics_module.Metric] | None = None
         self._params: list[torch.nn.Parameter] = []
+        #: Where the model's weights are, read when data enter (:meth:`_data`).
+        self._device = torch.device("cpu")
         self._loss_total = torch.zeros(())
         self._loss_count = 0
         # Built-in losses know what y must look like; a user's function decides for itself.
@@ -116,7 +120,14 @@ class Trainer:
         self._native_step = (
             None
             if weighted or self._regularized
-            else native_step.plan(self.model, self.loss, self.optimizer, self.metrics, batch_size)
+            else native_step.plan(
+                self.model,
+                self.loss,
+                self.optimizer,
+                self.metrics,
+                batch_size,
+                device=self.model.device,
+            )
         )
         self.step_path = "autograd" if self._native_step is None else "native"
         # With the native step, metrics whose result does not depend on the batching are updated
@@ -200,6 +211,18 @@ class Trainer:
         return batch_size
 
     def _data(
+        self, x: Any, y: Any | None, prefix: str = ""
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``x`` and ``y`` checked and converted, on the model's device: the one place where data
+        move to it, once per ``fit``/``evaluate``/``predict`` call (per batch only for batches
+        a generator or Sequence gives). Batches are then slices on that device."""
+        xt, yt = self._host_data(x, y, prefix)
+        device = self._device = self.model.device
+        if device.type == "cpu":  # from_numpy made them there
+            return xt, yt
+        return _on_device(xt, device), _on_device(yt, device)
+
+    def _host_data(
         self, x: Any, y: Any | None, prefix: str = ""
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         model = self.model
@@ -340,7 +363,8 @@ class Trainer:
                     metric.update_state(y, y_pred, mask=mask)
 
     def _reset_trackers(self) -> None:
-        self._loss_total = torch.zeros(())
+        # On the model's device, where the losses it adds are (no copy per batch).
+        self._loss_total = torch.zeros((), device=self._device)
         self._loss_count = 0
         self._pending.clear()
         for metric in self.metrics:
@@ -622,9 +646,19 @@ class Trainer:
                     outputs = tuple(torch.cat(pieces) for pieces in zip(*parts, strict=True))
                 else:
                     outputs = torch.cat(parts)
+        # On the host, whatever the model's device (a no-op on the CPU).
         if isinstance(outputs, tuple):  # several outputs: a list of arrays, as Keras
-            return [o.numpy() for o in outputs]
-        return outputs.numpy()
+            return [o.cpu().numpy() for o in outputs]
+        return outputs.cpu().numpy()
+
+
+def _on_device(data: Any, device: torch.device) -> Any:
+    """``data`` (a tensor, an :class:`Aligned` of tensors, or ``None``) on ``device``."""
+    if data is None:
+        return None
+    if isinstance(data, Aligned):
+        return Aligned(tensor.to(device) for tensor in data)
+    return data.to(device)
 
 
 def _check_verbose(verbose: Any) -> int:

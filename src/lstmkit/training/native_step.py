@@ -324,6 +324,7 @@ def plan(
     optimizer: Any,
     metrics: list[Any] | None,
     batch_size: int | None = None,
+    device: torch.device | None = None,
 ) -> NativeTrainStep | None:
     """A native whole-training-step function for ``model``, or ``None`` if it does not fit.
 
@@ -349,10 +350,18 @@ def plan(
             is a new tensor (metrics may keep it), else a buffer reused.
         batch_size: the batch size ``fit`` trains with, when known: a model whose LSTM layers
             are too big for the native kernel at this size gets ``None``.
+        device: where the model trains (the device of its weights, to which ``fit`` moves the
+            data); any device but the CPU gets ``None`` before anything else is looked at: the
+            kernel is a CPU kernel. By default the device of the model's first weight.
 
     Returns:
         A :class:`NativeTrainStep` (``step(x, y) -> loss``), or ``None``.
     """
+    if device is None:
+        weights = getattr(model, "weights", None) or []
+        device = weights[0].device if weights else torch.device("cpu")
+    if torch.device(device).type != "cpu":
+        return None
     if not native.available() or not getattr(model, "plain_stack", False):
         return None
     if getattr(model, "_creates_mask", False):
