@@ -398,8 +398,10 @@ def test_tune_finds_parameters_a_forecaster_takes_and_resumes(tmp_path):
     assert {"look_back", "units", "learning_rate", "epochs", "log"} <= set(result.best_params)
     forecaster = Forecaster(**{**result.best_params, "epochs": 2, "n_models": 1})
     assert forecaster.fit(train).predict(steps=12).shape == (12,)
-    again = tune(train, n_trials=1, storage=storage, study_name="s")
-    assert len(again.trials) == 3  # the stored study resumed
+    # n_trials is the study's total: the stored study resumes and runs the one trial missing.
+    again = tune(train, n_trials=3, storage=storage, study_name="s")
+    assert len(again.trials) == 3 and list(again.trials["number"]) == [0, 1, 2]
+    assert list(again.trials["value"][:2]) == list(result.trials["value"][:2])
 
 
 def test_lstmkit_tune_writes_best_json_that_forecast_accepts(tmp_path, capsys):
