@@ -71,7 +71,7 @@ def _small(**kwargs) -> Forecaster:
 
 
 @pytest.mark.parametrize("log", [False, True])
-@pytest.mark.parametrize("difference", [False, True])
+@pytest.mark.parametrize("difference", [False, True, "seasonal", "both"])
 @pytest.mark.parametrize("scaler", ["minmax", "standard", None])
 def test_transforms_invert_exactly(airline, log, difference, scaler):
     f = _small(log=log, difference=difference, scaler=scaler).fit(airline.iloc[:60])
@@ -79,13 +79,12 @@ def test_transforms_invert_exactly(airline, log, difference, scaler):
     levels = f._levels(frame)
     space = f._model_space(levels)
     target = space.to_numpy()[:, f._target_positions(space)]
-    offset = 1 if difference else 0
-    if difference:
-        # Each row's change added back to the level before it.
-        last = levels[f.target_names_].to_numpy()[:-1]
-        back = f._to_levels(target[:, None, :], last)[:, 0, 0]
-    else:
-        back = f._to_levels(target[:, None, :], np.zeros((len(target), 1)))[:, 0, 0]
+    offset = {False: 0, True: 1, "seasonal": 12, "both": 13}[difference]
+    assert sum(f.lags_) == offset and len(space) == len(frame) - offset
+    # Each row's change added back to the levels before it (none, the last, the last season).
+    values = levels[f.target_names_].to_numpy()
+    before = np.stack([values[t - offset : t] for t in range(offset, len(values))])
+    back = f._to_levels(target[:, None, :], before)[:, 0, 0]
     np.testing.assert_allclose(back, frame["Passengers"].to_numpy()[offset:], rtol=1e-12)
 
 
@@ -168,7 +167,7 @@ def test_clone_and_params():
     f = Forecaster(look_back=7, units=3)
     g = clone(f)
     assert g.get_params()["look_back"] == 7 and g is not f
-    assert Forecaster().get_params()["difference"] is True
+    assert Forecaster().get_params()["difference"] is None  # chosen from the data
 
 
 def test_history_and_model(airline):

@@ -47,6 +47,8 @@ def _undated() -> np.ndarray:
 #: name → (forecaster, data, rows held out, steps to forecast)
 CASES = {
     "airline_default": (lambda: _small(), "airline", 24, 3),
+    # 14 steps: past the 12-step horizon, and past the season the seasonal lags reach back to.
+    "airline_seasonal_differences": (lambda: _small(difference="seasonal"), "airline", 24, 14),
     "airline_log_levels_standard_horizon_stack": (
         lambda: _small(
             log=True, difference=False, scaler="standard", horizon=3, layers=2, dropout=0.2
@@ -127,6 +129,9 @@ def test_the_fitted_state_comes_back(fitted, name):
         assert getattr(loaded.series_, field) == getattr(saved.series_, field)
     assert loaded.target_names_ == saved.target_names_
     assert loaded.n_targets_ == saved.n_targets_
+    assert (loaded.difference_, loaded.lags_) == (saved.difference_, saved.lags_)
+    if name == "airline_seasonal_differences":
+        assert loaded.lags_ == (12,)
     for a, b in zip(saved.model_.get_weights(), loaded.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert isinstance(loaded.history_, History)
@@ -539,13 +544,15 @@ def test_a_file_of_format_version_1_still_loads(tmp_path):
     """Files written before the defaults were resolved from the data hold the params without
     season, calendar, n_models and learning_rate, and no resolved values: they load as the
     single network on the given look-back, horizon and log they were."""
-    forecaster = _small(n_models=1, calendar=None, log=False, horizon=2)
+    forecaster = _small(n_models=1, calendar=None, log=False, horizon=2, difference=True)
     forecaster.fit(load_dataset("airline").iloc[:60])
     forecaster.save(tmp_path / "new.lstmkit")
 
     def version_1(document):
         for name in ("season", "calendar", "n_models", "learning_rate"):
             del document["params"][name]
+        # Version 1's difference was true or false, and said what the fit did.
+        assert document["params"]["difference"] is True
         document["params"].update(look_back=4, horizon=2, log=False, batch_size=16)
         del document["fitted"]["resolved"]
 

@@ -190,7 +190,10 @@ class ModelCheckpoint(_MonitorCallback):
     :func:`lstmkit.saving.save_model`): a crash or Ctrl-C during a save leaves the previous file
     whole. A full checkpoint holds the optimizer state and the training stream, so
     ``load_model(path)`` then ``fit(..., initial_epoch=<epochs done>)`` resumes exactly.
+    Under data-parallel training (torchrun) it runs on rank 0 only.
     """
+
+    writes_files = True
 
     def __init__(
         self,
@@ -296,7 +299,10 @@ class ModelCheckpoint(_MonitorCallback):
 class CSVLogger(Callback):
     """Write one CSV row per epoch: ``epoch`` and every log key in sorted order (Keras's
     ``CSVLogger``). Each row is flushed to disk as it is written, so an interrupted run keeps its
-    log; ``append=True`` continues an existing file (a resumed run)."""
+    log; ``append=True`` continues an existing file (a resumed run). Under data-parallel
+    training (torchrun) it runs on rank 0 only."""
+
+    writes_files = True
 
     def __init__(
         self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False

@@ -6,7 +6,8 @@ The current device is, in this order:
    ``torch.device``);
 2. else the environment variable ``LSTMKIT_DEVICE``, with the same spellings (read at each
    :func:`get_device`, so a process started with it set needs no code);
-3. else ``cuda:0`` when PyTorch sees a CUDA GPU (``torch.cuda.is_available()``);
+3. else ``cuda:0`` when PyTorch sees a CUDA GPU (``torch.cuda.is_available()``); under
+   torchrun, ``cuda:LOCAL_RANK`` (modulo the GPUs seen), one GPU per process of a machine;
 4. else the CPU.
 
 A model takes the current device when it is built (its weights are created, or loaded, there)
@@ -108,12 +109,16 @@ def set_device(device: str | torch.device | None) -> torch.device:
 
 def get_device() -> torch.device:
     """The current device: the one of :func:`set_device`, else ``LSTMKIT_DEVICE``, else
-    ``cuda:0`` when a CUDA GPU is present, else the CPU."""
+    ``cuda:0`` when a CUDA GPU is present (``cuda:LOCAL_RANK`` under torchrun), else the
+    CPU."""
     if _chosen is not None:
         return _chosen
     value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
     if value:
         return resolve_device(value, ENVIRONMENT_VARIABLE)
     if torch.cuda.is_available():
-        return torch.device("cuda", 0)
+        # Under torchrun each process of a machine takes a GPU of its own, cuda:LOCAL_RANK
+        # (NCCL needs one device per process); otherwise the first.
+        local = os.environ.get("LOCAL_RANK", "").strip()
+        return torch.device("cuda", int(local) % _cuda_count() if local.isdigit() else 0)
     return torch.device("cpu")

@@ -512,7 +512,7 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
                 "log": lstm.log_,
                 "calendar": lstm.calendar_,
                 "season": lstm.season_,
-                "difference": lstm.difference,
+                "difference": lstm.difference_,
                 "scaler": lstm.scaler,
                 "params_file": settings.params,
                 "tuning": _tuning_summary(settings.params),

@@ -12,7 +12,9 @@ import argparse
 import contextlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,6 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
             "replaced at once, anything else is refused"
         ),
     )
+    forecast.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help=(
+            "train the LSTM data-parallel on N local processes (launches torchrun; the batch "
+            "size is per process, so each update sees N times as many windows; default 1)"
+        ),
+    )
     _common(forecast)
     forecast.set_defaults(handler=_forecast)
 
@@ -254,26 +266,52 @@ def build_parser() -> argparse.ArgumentParser:
             "learning rate, epochs, log, differencing, scaler, calendar columns) with Optuna's "
             "TPE sampler on all but the last --test rows of DATA.csv, each trial scored by "
             "rolling-origin validation inside them (the held-out rows are never used), "
-            "trials pruned on their validation loss by epoch. The study is kept in SQLite in "
-            "--out (study.db), so running again with the same --study resumes it. Writes "
-            "best.json (for `lstmkit forecast --params` and Forecaster(**params)), trials.csv, "
-            "history.png and importance.png."
+            "trials pruned on their validation loss by epoch, until the study holds --trials "
+            "trials. The study is kept in SQLite in --out (study.db), so running again with "
+            "the same --study resumes it; --workers K runs K processes on it, and several "
+            "`lstmkit tune` commands on several machines given one PostgreSQL or MySQL "
+            "--storage URL and --study share one study (a killed worker's trial is retried by "
+            "another). Writes best.json (for `lstmkit forecast --params` and "
+            "Forecaster(**params)), trials.csv, history.png and importance.png. --show prints "
+            "the best result of a study so far, from any machine, and runs nothing."
         ),
     )
-    tune.add_argument("data", metavar="DATA.csv", help="a CSV file, one row per time")
+    tune.add_argument(
+        "data", nargs="?", metavar="DATA.csv", help="a CSV file, one row per time (not with --show)"
+    )
     tune.add_argument("--target", help="the column to forecast (default: the only numeric one)")
     tune.add_argument(
         "--features", default="", metavar="A,B", help="other columns to read as inputs"
     )
     tune.add_argument("--date-column", metavar="D", help="the column of dates (default: detected)")
-    tune.add_argument("--trials", type=int, default=30, help="trials to run (default 30)")
+    tune.add_argument(
+        "--trials",
+        type=int,
+        default=30,
+        help="trials the study holds when the search ends, whoever ran them (default 30); a "
+        "resumed study runs the rest",
+    )
+    tune.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="K",
+        help="processes of this command that run trials side by side (default 1)",
+    )
+    tune.add_argument(
+        "--show",
+        action="store_true",
+        help="print the study's best parameters and value and its trial counts; run nothing",
+    )
     tune.add_argument(
         "--timeout", type=float, default=None, metavar="S", help="stop starting trials after S s"
     )
     tune.add_argument(
         "--storage",
         metavar="URL",
-        help="Optuna storage URL (default: sqlite:///OUT/study.db, so a search resumes)",
+        help="Optuna storage URL (default: sqlite:///OUT/study.db, so a search resumes); "
+        "postgresql://USER:PASSWORD@HOST/DB or mysql+pymysql://... for a study shared by "
+        "several machines",
     )
     tune.add_argument(
         "--study", metavar="NAME", help="study name (default: lstmkit-TARGET); reuse to resume"
@@ -337,7 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import run_forecast
+    from lstmkit.training import distributed
 
+    if not distributed.is_main_process():
+        # Under torchrun every process runs the job, to take part in every fit; rank 0 alone
+        # writes the folder and prints.
+        with tempfile.TemporaryDirectory() as scratch:
+            run_forecast(settings, Reporter(quiet=True), Path(scratch))
+        return 0
     reporter = Reporter(args.quiet)
     out = Path(settings.out)
     with staged_folder(settings.out) as staging:  # the text as given: Path('') is '.'
@@ -391,9 +436,35 @@ def _scores_text(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _launch(args: argparse.Namespace) -> int:
+    """``lstmkit forecast --nproc N``: the same command line on N processes, started by
+    torchrun on this machine; its exit status."""
+    from lstmkit.training import distributed
+
+    words, skip = [], False
+    for word in args.argv:
+        if skip:
+            skip = False
+        elif word == "--nproc":
+            skip = True
+        elif not word.startswith("--nproc="):
+            words.append(word)
+    if distributed.launched():
+        raise ValueError("--nproc: this command already runs under torchrun; leave --nproc out")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += [f"--nproc_per_node={args.nproc}", "-m", "lstmkit", *words]
+    # One thread per process unless told (torchrun would set it too, with a banner).
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def _forecast(args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import ForecastSettings
 
+    if isinstance(args.nproc, bool) or args.nproc < 1:
+        raise ValueError(f"--nproc must be a positive number of processes; got {args.nproc}")
+    if args.nproc > 1:
+        return _launch(args)
     settings = ForecastSettings(
         data=args.data,
         target=args.target,
@@ -436,8 +507,30 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from lstmkit.cli.tune_job import run_tune
+    from lstmkit.cli.tune_job import run_tune, show_study
 
+    if args.show:
+        shown = show_study(args)
+        if args.json:
+            print(json.dumps(json_data(shown), indent=2))
+            return 0
+        counts = shown["counts"]
+        states = ", ".join(
+            f"{counts[state]} {state}"
+            for state in ("complete", "pruned", "fail", "running", "waiting")
+            if counts[state] or state == "complete"
+        )
+        print(
+            f"study {shown['study']!r} in {shown['storage']}: {counts['total']} trials ({states})"
+        )
+        if shown["best_value"] is None:
+            print("no trial has completed yet")
+        else:
+            print(f"best validation RMSE {shown['best_value']:.4g} (trial {shown['best_trial']})")
+            print("best parameters: " + json.dumps(shown["best_params"]))
+        return 0
+    if args.data is None:
+        raise ValueError("give DATA.csv to tune on (or --show to print a study's best result)")
     result = run_tune(args, Reporter(args.quiet))
     if args.json:
         print(json.dumps(json_data(result), indent=2))
@@ -541,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    args.argv = words  # the command line as given (--nproc runs it again under torchrun)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:

@@ -20,6 +20,13 @@ a file.
   into the same ``NAME`` removes those that are lstmkit's own: a staging folder whose
   ``.lstmkit-staging`` note names a process that is no longer running, or a folder holding the
   output marker. Anything else with such a name is left alone.
+* **Live files.** A command whose output folder also keeps a database it goes on using
+  (``lstmkit tune``'s ``study.db``, resumed by the next run, and SQLite's ``-wal``, ``-shm``
+  and ``-journal`` files and the workers' ``.lock`` beside it) names them ``live``: they are
+  not listed in the marker (their content changes by design, also in a run that was killed),
+  they may be in an lstmkit folder without making it a user's, and the swap keeps them: each is
+  hard-linked into the staging folder before the swap (copied where links cannot be made), so
+  the new output holds the same database and the old output's removal removes only a name.
 * **Refused destinations**, before any work: ``''``, ``.``, ``/``, the current folder or any
   folder above it, a file, a symbolic link.
 
@@ -42,7 +49,7 @@ import shutil
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 __all__ = [
@@ -100,11 +107,12 @@ def _read_marker(folder: Path) -> dict | None:
     return files
 
 
-def write_marker(folder: Path) -> None:
-    """Write the marker listing every file now in ``folder`` (called once they are all there)."""
+def write_marker(folder: Path, live: Collection[str] = ()) -> None:
+    """Write the marker listing every file now in ``folder`` (called once they are all there),
+    except the ``live`` ones (see the module's docstring)."""
     files = {}
     for path in sorted(folder.iterdir()):
-        if path.name in (MARKER, STAGING_NOTE):
+        if path.name in (MARKER, STAGING_NOTE) or path.name in live:
             continue
         if not path.is_file() or path.is_symlink():
             raise ValueError(f"lstmkit wrote something that is not a file: {path}")
@@ -123,11 +131,13 @@ def _is_above_cwd(out: Path) -> bool:
     return target == here or target in here.parents
 
 
-def check_destination(out: str | os.PathLike[str], argument: str = "--out") -> None:
+def check_destination(
+    out: str | os.PathLike[str], argument: str = "--out", live: Collection[str] = ()
+) -> None:
     """Refuse ``out`` unless lstmkit may write a new output there: a path that does not exist,
     an empty folder, or a folder of an earlier lstmkit run holding only the files that run
-    wrote, unchanged. The message names the folder and, when a user's files are the reason,
-    the files; nothing is changed."""
+    wrote, unchanged, and ``live`` files (see the module's docstring). The message names the
+    folder and, when a user's files are the reason, the files; nothing is changed."""
     text = os.fspath(out)
     if not text.strip():
         raise ValueError(f"{argument} is empty; give the name of a new folder, such as results")
@@ -157,10 +167,10 @@ def check_destination(out: str | os.PathLike[str], argument: str = "--out") -> N
             f"{argument} {text!r}: its {MARKER} is not an lstmkit output marker; nothing in it "
             "was changed: choose a new folder"
         )
-    added = sorted(names - set(manifest) - {MARKER})
+    added = sorted(names - set(manifest) - {MARKER} - set(live))
     changed = sorted(
         name
-        for name in names & set(manifest)
+        for name in (names & set(manifest)) - set(live)
         if not (path / name).is_file()
         or (path / name).stat().st_size != manifest[name].get("bytes")
         or _sha256(path / name) != manifest[name]["sha256"]
@@ -269,6 +279,19 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, f"cannot swap {str(a)!r} and {str(b)!r}: {os.strerror(code)}")
 
 
+def _carry_live(out: Path, staging: Path, live: Collection[str]) -> None:
+    """Give the new output the earlier one's ``live`` files: the same files (hard links), or
+    copies where the file system has no links."""
+    for name in live:
+        source = out / name
+        if not source.is_file() or source.is_symlink():
+            continue
+        try:
+            os.link(source, staging / name)
+        except OSError:
+            shutil.copy2(source, staging / name)
+
+
 def _replace(staging: Path, out: Path) -> None:
     """Make ``staging`` (complete, marked) the folder at ``out``; see the module's docstring."""
     parent = staging.parent
@@ -293,14 +316,17 @@ def _replace(staging: Path, out: Path) -> None:
 
 
 @contextlib.contextmanager
-def staged_folder(out: str | os.PathLike[str], argument: str = "--out") -> Iterator[Path]:
+def staged_folder(
+    out: str | os.PathLike[str], argument: str = "--out", live: Collection[str] = ()
+) -> Iterator[Path]:
     """Yield an empty staging folder; when the block ends normally, it replaces ``out``.
 
     ``out`` is checked by :func:`check_destination` first (before the caller does any work)
     and again just before the swap. On any exception nothing under ``out`` changes and
-    everything this call created is removed.
+    everything this call created is removed. ``live``: files of ``out`` the new output keeps
+    (see the module's docstring); nothing may write them while the swap runs.
     """
-    check_destination(out, argument)
+    check_destination(out, argument, live)
     out = Path(out)
     created: list[Path] = []
     parent = out.absolute().parent
@@ -310,7 +336,7 @@ def staged_folder(out: str | os.PathLike[str], argument: str = "--out") -> Itera
     if created:
         parent.mkdir(parents=True)
     clean_leftovers(out)
-    check_destination(out, argument)  # a put-back output is checked like any other
+    check_destination(out, argument, live)  # a put-back output is checked like any other
     staging = parent / f".{out.name}.partial-{secrets.token_hex(4)}"
     staging.mkdir()  # with the umask's permissions, as an output folder should have
     try:
@@ -318,10 +344,11 @@ def staged_folder(out: str | os.PathLike[str], argument: str = "--out") -> Itera
         (staging / STAGING_NOTE).write_text(json.dumps(note), encoding="utf-8")
         reach("staging:created")
         yield staging
-        write_marker(staging)  # the note is not listed: it goes next
+        write_marker(staging, live)  # the note is not listed: it goes next
         (staging / STAGING_NOTE).unlink()
         reach("staging:marked")
-        check_destination(out, argument)
+        check_destination(out, argument, live)
+        _carry_live(out, staging, live)
         _replace(staging, out)
         reach("swap:done")
     except BaseException:

@@ -243,7 +243,13 @@ def _settings(settings: dict[str, Any]) -> str:
     rows.append(["epochs", cell(str(settings["epochs"]))])
     transforms = (
         ("log, " if settings["log"] else "")
-        + ("differenced, " if settings["difference"] else "")
+        + (
+            "seasonally differenced, "
+            if settings["difference"] == "seasonal"
+            else "differenced, "
+            if settings["difference"]
+            else ""
+        )
         + f"scaled {settings['scaler']}"
     )
     rows.append(["transforms", cell(transforms, "fitted on the training part only")])

@@ -17,6 +17,7 @@ from lstmkit.forecast.baselines import (
 )
 from lstmkit.forecast.intervals import interval_backtest
 from lstmkit.forecast.lstm import Forecaster
+from lstmkit.forecast.tuning import TuneResult, tune
 from lstmkit.saving.forecaster_file import load_forecaster
 
 __all__ = [
@@ -26,10 +27,12 @@ __all__ = [
     "SARIMAXForecaster",
     "SeasonalNaiveForecaster",
     "Series",
+    "TuneResult",
     "backtest_scores",
     "future_index",
     "infer_season",
     "interval_backtest",
     "load_forecaster",
     "prepare_series",
+    "tune",
 ]

@@ -13,6 +13,10 @@ is recorded with its reason (``forecaster.resolved_params_``, ``forecaster.resol
 * ``log``: on when the target is positive and its seasonal swings grow with its level
   (the spread within each season-long block rises with the block's mean): a multiplicative
   series is additive after the log, which differencing and scaling then handle.
+* ``difference``: from one season earlier when the training target (after the log) has a
+  strong season (seen in the changes, and a seasonal strength of at least 0.64, the rule of
+  forecast::nsdiffs) and rows to spare; else from one row to the next. The look-back is then
+  one season of seasonal differences.
 * ``calendar``: the position in the season (month of the year, quarter, day of the week, hour
   of the day) one-hot, as extra input columns, when the index has dates of a known frequency;
   sine/cosine for seasons longer than 24.
@@ -28,7 +32,16 @@ import pandas as pd
 
 from lstmkit.forecast.seasons import infer_season
 
-__all__ = ["Resolved", "calendar_columns", "grows_with_level", "is_seasonal", "resolve"]
+__all__ = [
+    "STRONG_SEASON",
+    "Resolved",
+    "calendar_columns",
+    "grows_with_level",
+    "is_seasonal",
+    "resolve",
+    "seasonal_strength",
+    "wants_seasonal_difference",
+]
 
 #: Fewest training windows the resolved look-back and horizon must leave; below it the horizon,
 #: then the look-back, are shortened (shampoo: 23 differenced rows).
@@ -89,6 +102,68 @@ def is_seasonal(values: np.ndarray, season: int | None) -> tuple[bool, str]:
     if acf > bound:
         return True, f"autocorrelation {acf:.2f} at lag {season} (bound {bound:.2f})"
     return False, f"no season in the changes (autocorrelation {acf:.2f} at lag {season})"
+
+
+def seasonal_strength(values: np.ndarray, season: int) -> float:
+    """Hyndman and Athanasopoulos's strength of the season, ``max(0, 1 - var(R) / var(S + R))``,
+    of a classical additive decomposition of ``values`` (1-D): the trend a centred moving
+    average over one season, the seasonal part ``S`` the mean detrended value at each position
+    in the season, ``R`` what is left. Near 1: the season dominates the noise."""
+    n = len(values)
+    if season % 2 == 0:
+        weights = np.r_[0.5, np.ones(season - 1), 0.5] / season
+    else:
+        weights = np.ones(season) / season
+    half = len(weights) // 2
+    trend = np.full(n, np.nan)
+    trend[half : n - half] = np.convolve(values, weights, mode="valid")
+    detrended = values - trend
+    position = np.arange(n) % season
+    means = np.array([np.nanmean(detrended[position == k]) for k in range(season)])
+    seasonal = means[position] - means.mean()
+    remainder = detrended - seasonal
+    used = np.isfinite(remainder)
+    total = float(np.var(seasonal[used] + remainder[used]))
+    if total == 0:
+        return 0.0
+    return max(0.0, 1.0 - float(np.var(remainder[used])) / total)
+
+
+#: Seasonal strength above which a seasonal difference is taken (Hyndman and Athanasopoulos,
+#: Forecasting: Principles and Practice, the rule of forecast::nsdiffs).
+STRONG_SEASON = 0.64
+
+
+def wants_seasonal_difference(
+    values: np.ndarray, season: int | None, n_targets: int, rows: int
+) -> tuple[bool, str]:
+    """Whether the target ``values`` (1-D, after the log when there is one) are differenced from
+    one season earlier rather than from one row earlier: a season that shows in the changes
+    (:func:`is_seasonal`) and a strong one (strength at least ``STRONG_SEASON``), one target,
+    and enough rows to lose a season and still train (``4·season + MIN_WINDOWS``).
+
+    The network then forecasts what the seasonal naive forecast misses (the year-on-year
+    change), which is level and season free; differencing once a row leaves it the season to
+    learn from a handful of repeats and adds each step's error to the next (airline, 12 months
+    ahead: RMSE 31 differenced by row, 15-20 by season)."""
+    first = "first differences (the change from one row to the next)"
+    if n_targets != 1:
+        return False, f"{first}: several targets"
+    seasonal, why = is_seasonal(values, season)
+    if not seasonal or not season:
+        return False, f"{first}: {why}"
+    if rows < 4 * season + MIN_WINDOWS:
+        return False, f"{first}: {rows} rows are too few to lose a season to differencing"
+    strength = seasonal_strength(values, season)
+    if strength < STRONG_SEASON:
+        return False, (
+            f"{first}: a weak season (strength {strength:.2f} < {STRONG_SEASON} of a classical "
+            "decomposition)"
+        )
+    return True, (
+        f"seasonal differences (the change from one season earlier): a strong season "
+        f"(strength {strength:.2f} >= {STRONG_SEASON}; {why})"
+    )
 
 
 def calendar_columns(index: pd.Index, kind: str, season: int) -> pd.DataFrame:
@@ -154,7 +229,25 @@ def resolve(
             else "no dates of a known frequency"
         )
     season = values["season"]
-    rows = len(frame) - 1  # differencing drops one row; the checks later say so if it's off
+
+    if not given("log"):
+        if len(target) == 1:
+            log, why = grows_with_level(frame[target[0]].to_numpy(dtype=np.float64), season)
+        else:
+            log, why = False, "several targets"
+        values["log"], reasons["log"] = log, why
+
+    if not given("difference"):
+        first = frame[target[0]].to_numpy(dtype=np.float64)
+        if values["log"] and np.all(first > 0):
+            first = np.log(first)
+        seasonal_difference, why = wants_seasonal_difference(first, season, len(target), len(frame))
+        values["difference"] = "seasonal" if seasonal_difference else True
+        reasons["difference"] = why
+    lags = {True: 1, False: 0, "seasonal": season or 0, "both": 1 + (season or 0)}
+    # Differencing drops these rows; the checks later say so if it's off.
+    rows = len(frame) - lags.get(values["difference"], 1)
+    seasonal_lag = values["difference"] == "seasonal"
 
     if not given("horizon"):
         horizon = max(season or 1, MIN_HORIZON) if season else 1
@@ -163,7 +256,9 @@ def resolve(
             if season
             else "no season: one step at a time, fed back"
         )
-        look_back = params.get("look_back") or (2 * season if season else 12)
+        look_back = params.get("look_back") or (
+            (season if seasonal_lag else 2 * season) if season else 12
+        )
         while horizon > 1 and rows - max(look_back, horizon) - horizon + 1 < MIN_WINDOWS:
             horizon = max(1, horizon // 2)
             why = f"shortened to leave {MIN_WINDOWS} training windows in {rows} rows"
@@ -171,7 +266,13 @@ def resolve(
     horizon = values["horizon"]
 
     if not given("look_back"):
-        if season:
+        if season and seasonal_lag:
+            # The seasonal difference already holds the season before each row.
+            look_back = max(season, horizon)
+            why = "one season of seasonal differences" + (
+                " (at least the horizon)" if horizon > season else ""
+            )
+        elif season:
             look_back = max(2 * season, horizon)
             why = "two seasons" + (" (at least the horizon)" if horizon > 2 * season else "")
         else:
@@ -183,13 +284,6 @@ def resolve(
             look_back -= 1
             why = f"shortened to leave {MIN_WINDOWS} training windows in {rows} rows"
         values["look_back"], reasons["look_back"] = look_back, why
-
-    if not given("log"):
-        if len(target) == 1:
-            log, why = grows_with_level(frame[target[0]].to_numpy(dtype=np.float64), season)
-        else:
-            log, why = False, "several targets"
-        values["log"], reasons["log"] = log, why
 
     calendar = params.get("calendar", "auto")
     if calendar == "auto":

@@ -12,6 +12,7 @@ test span leaks into training.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -33,7 +34,7 @@ from lstmkit.optimizers import get as get_optimizer
 from lstmkit.saving.forecaster_file import save_forecaster
 from lstmkit.training.callbacks import History
 
-__all__ = ["Forecaster"]
+__all__ = ["Forecaster", "differencing_lags", "undifference"]
 
 _SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
 
@@ -42,6 +43,50 @@ _SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
 UNITS = 16
 EPOCHS = 200
 N_MODELS = 5
+#: How much lower (a fraction) the validation RMSE of seasonal differences must be to be chosen
+#: over first differences, the long-standing default (see Forecaster._resolve).
+DIFFERENCE_MARGIN = 0.1
+
+
+def differencing_lags(difference: Any, season: int | None) -> tuple[int, ...]:
+    """The lags the target is differenced at for a resolved ``difference``: ``True`` or
+    ``'first'`` → ``(1,)``, ``'seasonal'`` → ``(season,)``, ``'both'`` → ``(1, season)``,
+    ``False`` → ``()``."""
+    if difference is False or difference == "none":
+        return ()
+    if difference is True or difference == "first":
+        return (1,)
+    if not season:
+        raise ValueError(
+            f"Forecaster: difference={difference!r} needs a season: give season=..., or use "
+            "dates of a known frequency"
+        )
+    return (int(season),) if difference == "seasonal" else (1, int(season))
+
+
+def undifference(changes: np.ndarray, before: np.ndarray, lags: tuple[int, ...]) -> np.ndarray:
+    """Differenced values back to levels.
+
+    ``changes`` ``(m, steps, k)``: the target after differencing at ``lags`` (in order);
+    ``before`` ``(m, sum(lags), k)``: the levels just before the first step. The differencing
+    is the polynomial ``prod(1 - B^lag)`` of the backshift ``B``; each level is its step's
+    change plus the level the polynomial's other terms take from earlier rows (one lag of 1:
+    the running sum from the last level; one seasonal lag: last season's level plus the
+    change). Returns levels ``(m, steps, k)``."""
+    if not lags:
+        return changes
+    poly = np.array([1.0])
+    for lag in lags:
+        factor = np.zeros(lag + 1)
+        factor[0], factor[lag] = 1.0, -1.0
+        poly = np.convolve(poly, factor)
+    p = len(poly) - 1
+    m, steps, k = changes.shape
+    out = np.concatenate([before.astype(np.float64), np.zeros((m, steps, k))], axis=1)
+    terms = [(j, poly[j]) for j in range(1, p + 1) if poly[j] != 0]
+    for t in range(p, p + steps):
+        out[:, t] = changes[:, t - p] - sum(c * out[:, t - j] for j, c in terms)
+    return out[:, p:]
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -80,10 +125,13 @@ class Forecaster(BaseForecaster):
             Keras default, 0.001 for Adam).
         scaler: ``'minmax'`` (to [0, 1]), ``'standard'``, ``None`` (no scaling) or any
             scikit-learn transformer (cloned, never fitted in place).
-        difference: model the change from one row to the next of the target, and add the
-            forecast changes back to the last observed level. On by default: an LSTM on scaled
-            levels cannot follow a trend past the training range (airline, last 24 months:
-            RMSE 63-69 on levels against 32-34 differenced, seasonal naive 50).
+        difference: model changes of the target and add the forecast changes back to the
+            observed levels: ``True`` the change from one row to the next, ``'seasonal'`` from
+            one season earlier (the network forecasts what the seasonal naive forecast misses),
+            ``'both'`` one then the other, ``False`` none (levels). ``None``: seasonal when the
+            training data have a strong season (see :mod:`lstmkit.forecast.defaults`), else
+            ``True``: an LSTM on scaled levels cannot follow a trend past the training range
+            (airline, last 24 months: RMSE 63-69 on levels against 32-34 differenced).
         log: model ``log(target)`` (the target must be positive); forecasts are ``exp``'d back.
             ``None``: when the target is positive and its seasonal swings grow with its level.
         season: the season length; ``None`` infers it from the dates (12 monthly, 4 quarterly,
@@ -121,7 +169,7 @@ class Forecaster(BaseForecaster):
         learning_rate: float | None = None,
         loss: str = "mse",
         scaler: Any = "minmax",
-        difference: bool = True,
+        difference: bool | str | None = None,
         log: bool | None = None,
         season: int | None = None,
         calendar: str | None = "auto",
@@ -182,6 +230,15 @@ class Forecaster(BaseForecaster):
             )
         if not isinstance(self.dropout, int | float) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"Forecaster: dropout must be in [0, 1); got dropout={self.dropout!r}")
+        if not (
+            self.difference is None
+            or isinstance(self.difference, bool | np.bool_)
+            or self.difference in ("seasonal", "both")
+        ):
+            raise ValueError(
+                "Forecaster: difference must be True, False, 'seasonal', 'both' or None; got "
+                f"difference={self.difference!r}"
+            )
         if self.log is not None and not isinstance(self.log, bool | np.bool_):
             raise ValueError(f"Forecaster: log must be True, False or None; got log={self.log!r}")
         if self.calendar not in ("auto", "onehot", "cyclic", None):
@@ -205,8 +262,56 @@ class Forecaster(BaseForecaster):
         ``resolved_reasons_``)."""
         params = self.get_params()
         resolved = resolve(params, series.frame, list(series.target), series.freq)
+        reasons = dict(resolved.reasons)
+        if params["difference"] is None and resolved.values["difference"] == "seasonal":
+            # A strong season makes seasonal differences a candidate, not the choice: on a
+            # stationary seasonal series (El Nino's sea temperatures) or a smooth trend (CO2)
+            # first differences forecast better; rolling origins on the training part decide.
+            seasonal, first, why = self._validate_differences(
+                series, int(resolved.values["season"])
+            )
+            if seasonal >= (1.0 - DIFFERENCE_MARGIN) * first:
+                resolved = resolve(
+                    {**params, "difference": True}, series.frame, list(series.target), series.freq
+                )
+                reasons = {**dict(resolved.reasons), "difference": f"first differences: {why}"}
+            else:
+                reasons["difference"] = f"{reasons['difference']}; {why}"
         self.set_resolved(resolved.values)
-        self.resolved_reasons_ = dict(resolved.reasons)
+        self.resolved_reasons_ = reasons
+
+    def _validate_differences(self, series: Series, season: int) -> tuple[float, float, str]:
+        """Validation RMSE (original units) of seasonal and of first differences: a copy of
+        each fitted on all but the last third of ``series`` (at most ``10·season`` rows), then
+        forecasts of up to a season ahead from at most 12 origins spread over that third.
+        Returns both and a sentence saying so."""
+        frame = series.frame
+        n = len(frame)
+        rows = min(n // 3, 10 * season)
+        stride = max(1, rows // 12)
+        origins = list(range(n - rows, n, stride))
+        actual = frame[list(series.target)].to_numpy(dtype=np.float64)
+        scores = {}
+        for difference in ("seasonal", True):
+            copy = clone(self).set_params(difference=difference, verbose=0)
+            try:
+                copy.fit(series.rows(0, n - rows))
+            except ValueError as error:
+                # Too few rows for the given look-back/horizon: first differences, unvalidated.
+                return math.inf, 0.0, f"no validation ({error})"
+            errors = []
+            for origin in origins:
+                ahead = min(season, n - origin)
+                forecast = np.asarray(copy._forecast(frame.iloc[:origin], ahead))
+                errors.append((actual[origin : origin + ahead] - forecast).ravel())
+            scores[difference] = float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
+        seasonal, first = scores["seasonal"], scores[True]
+        why = (
+            f"validation RMSE {seasonal:.4g} seasonal against {first:.4g} first differences "
+            f"({len(origins)} origins in the last {rows} training rows, up to {season} ahead; "
+            f"seasonal needs to be {DIFFERENCE_MARGIN:.0%} better)"
+        )
+        return seasonal, first, why
 
     def set_resolved(self, values: dict[str, Any]) -> None:
         """Set the resolved values (``look_back``, ``horizon``, ``log``, ``season``,
@@ -216,6 +321,8 @@ class Forecaster(BaseForecaster):
         self.log_ = bool(values["log"])
         self.season_ = None if values["season"] is None else int(values["season"])
         self.calendar_ = values["calendar"]
+        self.difference_ = values.get("difference", self.difference)
+        self.lags_ = differencing_lags(self.difference_, self.season_)
         self.resolved_params_ = {**self.get_params(), **values}
 
     def _make_scaler(self) -> Any:
@@ -244,11 +351,13 @@ class Forecaster(BaseForecaster):
     def _differenced(self, levels: pd.DataFrame) -> pd.DataFrame:
         """The target replaced by its change from the row before, when ``difference`` is on;
         the first row, which has no change, is dropped: ``(n, k)`` → ``(n - 1, k)``."""
-        if not self.difference:
+        lags = self.lags_
+        if not lags:
             return levels
         frame = levels.copy()
-        frame[self.target_names_] = levels[self.target_names_].diff()
-        return frame.iloc[1:]
+        for lag in lags:
+            frame[self.target_names_] = frame[self.target_names_].diff(lag)
+        return frame.iloc[sum(lags) :]
 
     def _calendar(self, index: pd.Index) -> pd.DataFrame | None:
         """The calendar input columns for the times ``index`` (``None`` without them)."""
@@ -273,8 +382,9 @@ class Forecaster(BaseForecaster):
     def _to_levels(self, predicted: np.ndarray, last_levels: np.ndarray) -> np.ndarray:
         """Model outputs ``(m, steps, n_targets)`` in the model's space → original units.
 
-        ``last_levels`` ``(m, n_targets)``: the (log) level of the target just before each of
-        the ``m`` forecasts, which differencing adds the forecast changes to.
+        ``last_levels`` ``(m, sum(lags_), n_targets)``: the (log) levels of the target just
+        before each of the ``m`` forecasts, which differencing adds the forecast changes to
+        (the last one for first differences, the last season for seasonal ones).
         """
         values = self._to_log_levels(predicted, last_levels)
         return np.exp(values) if self.log_ else values
@@ -284,9 +394,7 @@ class Forecaster(BaseForecaster):
         values = predicted
         if self.scaler_ is not None:
             values = self.scaler_.inverse_transform_target(values)
-        if self.difference:
-            values = last_levels[:, None, :] + np.cumsum(values, axis=1)
-        return values
+        return undifference(values, last_levels, self.lags_)
 
     # -- the estimator --------------------------------------------------------------------------
 
@@ -333,7 +441,7 @@ class Forecaster(BaseForecaster):
         frame = self._model_space(levels)
         needed = self.look_back_ + self.horizon_
         if len(frame) < needed:
-            lost = " (one row is lost to differencing)" if self.difference else ""
+            lost = f" ({sum(self.lags_)} lost to differencing)" if self.lags_ else ""
             raise ValueError(
                 f"Forecaster: look_back={self.look_back_} and horizon={self.horizon_} need at "
                 f"least {needed} rows to make one training window; the training data has "
@@ -408,7 +516,7 @@ class Forecaster(BaseForecaster):
         if len(frame) < self.look_back_:
             raise ValueError(
                 f"Forecaster: forecasting needs the last {self.look_back_} rows (look_back) "
-                f"{'after differencing ' if self.difference else ''}; got {len(history)} rows"
+                f"{'after differencing ' if self.lags_ else ''}; got {len(history)} rows"
             )
         if steps > self.horizon_ and self.series_.features:
             raise ValueError(
@@ -438,7 +546,9 @@ class Forecaster(BaseForecaster):
                 windows = np.concatenate([windows, rows], axis=1)[:, -self.look_back_ :]
             produced += self.horizon_
         predicted = np.concatenate(outputs, axis=1)[:, :steps]
-        last = np.repeat(levels[self.target_names_].to_numpy()[-1:], n, axis=0)
+        p = sum(self.lags_)
+        before = levels[self.target_names_].to_numpy()[len(levels) - p :]
+        last = np.repeat(before[None], n, axis=0)
         values = self._to_log_levels(predicted, last)
         return values if log_space or not self.log_ else np.exp(values)
 
@@ -461,12 +571,14 @@ class Forecaster(BaseForecaster):
         if first < self.look_back_:
             raise ValueError(
                 f"Forecaster: walk-forward from row {start} needs {self.look_back_} rows "
-                f"(look_back) before it{' after differencing' if self.difference else ''}"
+                f"(look_back) before it{' after differencing' if self.lags_ else ''}"
             )
         ends = np.arange(first, len(frame))
         windows = np.stack([frame[end - self.look_back_ : end] for end in ends])
         predicted = self._predict_windows(windows)[:, :, :1]  # (m, n, 1, k)
-        last = levels[self.target_names_].to_numpy()[start - 1 : len(history) - 1]
+        p = sum(self.lags_)
+        target = levels[self.target_names_].to_numpy()
+        last = np.stack([target[end - p : end] for end in range(start, len(history))])
         m, n = predicted.shape[:2]
         values = self._to_levels(
             predicted.reshape(m * n, 1, -1), np.repeat(last, n, axis=0)

@@ -11,7 +11,9 @@ reported every few epochs, so Optuna's median pruner stops trials that are behin
 at the same epoch.
 
 The study lives in ``storage`` (an Optuna URL, e.g. ``sqlite:///out/study.db``), so a search
-interrupted and started again with the same ``study_name`` resumes where it stopped.
+interrupted and started again with the same ``study_name`` resumes where it stopped, and
+several worker processes or machines can work one study together
+(:mod:`lstmkit.forecast.shared_study`).
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from lstmkit.forecast.base import prepare_series
 from lstmkit.forecast.intervals import calibration_rows
 from lstmkit.forecast.lstm import Forecaster
 from lstmkit.forecast.seasons import infer_season
+from lstmkit.forecast.shared_study import run_study
 from lstmkit.training.callbacks import Callback
 
-__all__ = ["TuneResult", "tune"]
+__all__ = ["TuneResult", "study_result", "tune"]
 
 #: Report the validation loss to the pruner every this many epochs.
 REPORT_EVERY = 10
@@ -102,7 +105,11 @@ def _space(trial: Any, season: int | None, positive: bool, rows: int) -> dict[st
         "dropout": trial.suggest_categorical("dropout", [0.0, 0.1, 0.2]),
         "learning_rate": trial.suggest_float("learning_rate", 3e-4, 3e-2, log=True),
         "epochs": trial.suggest_int("epochs", 50, 400, step=50),
-        "difference": trial.suggest_categorical("difference", [True, False]),
+        # Seasonal differences only with seasons to spare (what the defaults ask for too).
+        "difference": trial.suggest_categorical(
+            "difference",
+            [True, False, "seasonal"] if season and rows >= 4 * season + 10 else [True, False],
+        ),
         "scaler": trial.suggest_categorical("scaler", ["minmax", "standard"]),
         "calendar": trial.suggest_categorical("calendar", ["auto", None]),
     }
@@ -111,6 +118,41 @@ def _space(trial: Any, season: int | None, positive: bool, rows: int) -> dict[st
     else:
         params["log"] = False
     return params
+
+
+class _Objective:
+    """One trial: fit a Forecaster with the trial's parameters on all but the last ``rows``
+    rows of ``frame``, score its ``horizon``-step forecasts from each of those rows. A class,
+    not a closure, so that worker processes receive it (see :mod:`shared_study`)."""
+
+    def __init__(self, series: Any, fixed: dict[str, Any], season: int | None, rows: int) -> None:
+        self.series, self.fixed, self.season, self.rows = series, fixed, season, rows
+
+    def __call__(self, trial: Any) -> float:
+        import optuna
+
+        series, rows, horizon = self.series, self.rows, self.fixed["horizon"]
+        frame = series.frame
+        n = len(frame)
+        name = self.fixed["target"]
+        positive = bool((frame[name] > 0).all())
+        params = _space(trial, self.season, positive, n - rows)
+        forecaster = Forecaster(**self.fixed, **params)
+        pruning = _Pruning(trial, forecaster, frame, rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                forecaster.fit(series.rows(0, n - rows), callbacks=[pruning])
+            except ValueError as error:  # too few rows for this look-back
+                raise optuna.TrialPruned(str(error)) from None
+        actual = frame[name].to_numpy(dtype=np.float64)
+        errors = []
+        for origin in range(n - rows, n):
+            ahead = min(horizon, n - origin)
+            forecast = forecaster._forecast(frame.iloc[:origin], ahead)[:, 0]
+            errors.append(actual[origin : origin + ahead] - forecast)
+        value = float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
+        return value if math.isfinite(value) else float("inf")
 
 
 def tune(
@@ -123,17 +165,25 @@ def tune(
     horizon: int | None = None,
     storage: str | None = None,
     study_name: str | None = None,
+    n_workers: int = 1,
     timeout: float | None = None,
     seed: int = 0,
     progress: bool = False,
 ) -> TuneResult:
     """Search the Forecaster's parameters on ``data`` (the training data: nothing the caller
-    holds out), ``n_trials`` trials (fewer when ``timeout`` seconds pass first).
+    holds out) until the study holds ``n_trials`` trials (fewer when ``timeout`` seconds pass
+    first).
 
-    ``horizon``: the steps each validation forecast reaches (default: the season, at least 8,
-    as the Forecaster's). ``storage``/``study_name``: where Optuna keeps the study (``None``:
-    in memory); an existing study of that name is resumed and ``n_trials`` more are run.
-    ``seed`` seeds the sampler and every trial's network. ``progress``: a tqdm bar of trials.
+    ``n_trials`` counts every trial of the study, whoever ran it: an existing study of
+    ``study_name`` in ``storage`` is resumed (or joined, while other processes work it) and
+    run up to ``n_trials`` in all; give a larger number for more. ``storage``: an Optuna
+    database URL (``sqlite:///study.db`` on one machine, ``postgresql://...`` or
+    ``mysql+pymysql://...`` shared by several), or ``None`` (in memory, this process only).
+    ``n_workers``: worker processes of this call that run trials side by side (each trial in
+    one process; ``n_workers > 1`` needs a database ``storage``; see :mod:`shared_study` for
+    how a killed worker's trial is retried). ``horizon``: the steps each validation forecast
+    reaches (default: the season, at least 8, as the Forecaster's). ``seed`` seeds the sampler
+    (with the trial's number) and every trial's network. ``progress``: a tqdm bar of trials.
     """
     import optuna
 
@@ -155,8 +205,6 @@ def tune(
         raise ValueError(
             f"tune: {n} rows are too few to validate {horizon}-step forecasts inside them"
         )
-    positive = bool((frame[name] > 0).all())
-    actual = frame[name].to_numpy(dtype=np.float64)
     fixed = {
         "target": name,
         "features": list(series.features) or None,
@@ -164,44 +212,49 @@ def tune(
         "n_models": 1,
         "seed": seed,
     }
-
-    def objective(trial: Any) -> float:
-        params = _space(trial, season, positive, n - rows)
-        forecaster = Forecaster(**fixed, **params)
-        pruning = _Pruning(trial, forecaster, frame, rows)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                forecaster.fit(series.rows(0, n - rows), callbacks=[pruning])
-            except ValueError as error:  # too few rows for this look-back
-                raise optuna.TrialPruned(str(error)) from None
-        errors = []
-        for origin in range(n - rows, n):
-            ahead = min(horizon, n - origin)
-            forecast = forecaster._forecast(frame.iloc[:origin], ahead)[:, 0]
-            errors.append(actual[origin : origin + ahead] - forecast)
-        value = float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
-        return value if math.isfinite(value) else float("inf")
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
+    study = run_study(
+        _Objective(series, fixed, season, rows),
         storage=storage,
         study_name=study_name,
-        load_if_exists=True,
-        direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
+        n_trials=n_trials,
+        n_workers=n_workers,
+        timeout=timeout,
+        seed=seed,
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2 * REPORT_EVERY),
+        # What the trials' scores depend on besides their parameters: a process that joins
+        # the study with other settings is refused instead of mixing incomparable scores.
+        user_attrs={"lstmkit_settings": {**fixed, "rows": n, "validation_rows": rows}},
+        progress=progress,
     )
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=progress)
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return study_result(study)
+
+
+def study_result(study: Any) -> TuneResult:
+    """The :class:`TuneResult` of a study :func:`tune` made (read from its storage: any
+    process may ask, while workers still run it)."""
+    import optuna
+
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise ValueError("tune: no trial completed; give more trials or a longer timeout")
     best = study.best_trial
-    best_params = {**{k: v for k, v in fixed.items() if k in ("horizon",)}, **best.params}
+    settings = study.user_attrs.get("lstmkit_settings", {})
+    best_params = {"horizon": settings.get("horizon"), **best.params}
+    if best_params["horizon"] is None:
+        del best_params["horizon"]
     if "log" not in best_params:
         best_params["log"] = False
-    trials = study.trials_dataframe(attrs=("number", "state", "value", "duration", "params"))
+    trials = study.trials_dataframe(
+        attrs=("number", "state", "value", "duration", "params", "system_attrs")
+    )
     if "duration" in trials:
         trials["seconds"] = trials.pop("duration").dt.total_seconds()
+    # A retry of a trial whose worker died names that trial; Optuna's other attributes stay.
+    retried = (
+        trials.pop("system_attrs_failed_trial") if "system_attrs_failed_trial" in trials else None
+    )
+    trials = trials.drop(columns=[c for c in trials.columns if c.startswith("system_attrs")])
+    if retried is not None:
+        trials["retry_of"] = retried.astype("Int64")
     trials.columns = [c.removeprefix("params_") for c in trials.columns]
     return TuneResult(best_params, float(best.value), trials, study)

@@ -69,7 +69,10 @@ _PARAMS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "learning_rate": ("null or a number", _optional(_is_number)),
     "loss": ("a string", lambda v: isinstance(v, str)),
     "scaler": ("'minmax', 'standard' or null", lambda v: v is None or v in _SCALERS),
-    "difference": ("true or false", lambda v: isinstance(v, bool)),
+    "difference": (
+        "null, true, false, 'seasonal' or 'both'",
+        lambda v: v is None or isinstance(v, bool) or v in ("seasonal", "both"),
+    ),
     "log": ("null, true or false", _optional(lambda v: isinstance(v, bool))),
     "season": ("null or an integer", _optional(_is_int)),
     "calendar": (
@@ -120,6 +123,10 @@ _RESOLVED: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "log": ("true or false", lambda v: isinstance(v, bool)),
     "season": ("null or an integer", _optional(_is_int)),
     "calendar": ("'onehot', 'cyclic' or null", lambda v: v is None or v in ("onehot", "cyclic")),
+    "difference": (
+        "true, false, 'seasonal' or 'both'",
+        lambda v: isinstance(v, bool) or v in ("seasonal", "both"),
+    ),
 }
 
 #: Files of format version 1 (before the defaults were chosen from the data) hold the params
@@ -137,6 +144,11 @@ def _resolved_json(forecaster: Any) -> dict[str, Any]:
         "log": bool(forecaster.log_),
         "season": None if forecaster.season_ is None else int(forecaster.season_),
         "calendar": forecaster.calendar_,
+        "difference": (
+            forecaster.difference_
+            if isinstance(forecaster.difference_, str)
+            else bool(forecaster.difference_)
+        ),
     }
 
 
@@ -200,6 +212,14 @@ def _check_document(document: Any, path: str) -> None:
             "season": None,
             "calendar": None,
         }
+    if (
+        isinstance(fitted, dict)
+        and isinstance(fitted.get("resolved"), dict)
+        and "difference" not in fitted["resolved"]
+        and isinstance(params["difference"], bool)
+    ):
+        # Before the differencing was chosen from the data, the params said it (true/false).
+        fitted["resolved"]["difference"] = params["difference"]
     expect(
         isinstance(fitted, dict)
         and set(fitted) == {"target_names_", "n_targets_", "resolved"}

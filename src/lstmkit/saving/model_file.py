@@ -66,6 +66,7 @@ from lstmkit.saving.archive import (
     write_archive,
 )
 from lstmkit.saving.files import atomic_write, check_lstmkit_path
+from lstmkit.training import distributed
 
 __all__ = [
     "FORMAT_VERSION",
@@ -253,9 +254,13 @@ def save_model(
 ) -> None:
     """Write ``model`` (architecture, weights, compile configuration, optimizer state and the
     training stream) to ``path`` atomically. A Keras name (``.keras``, ``.h5``, ``.hdf5``) writes
-    the Keras file instead (see :mod:`lstmkit.saving.keras_export`), which Keras loads."""
+    the Keras file instead (see :mod:`lstmkit.saving.keras_export`), which Keras loads. Under
+    data-parallel training (torchrun) only rank 0 writes: elsewhere this does nothing, with no
+    barrier (a process that reads the file back calls ``torch.distributed.barrier()`` first)."""
     from lstmkit.saving.keras_export import is_keras_path, save_keras_model
 
+    if not distributed.is_main_process():
+        return  # under torchrun only rank 0 writes (see lstmkit.training.distributed)
     if is_keras_path(path):
         save_keras_model(model, path, overwrite=overwrite)
         return
@@ -277,9 +282,12 @@ def save_model(
 def save_weights(model: Any, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:
     """Write only the weights, as one safetensors file, atomically; names
     ``"<layer index>/<weight name>"``, the layers' names and classes in its metadata. A Keras
-    name (``.weights.h5``, ``.h5``, ``.hdf5``) writes Keras's weights file instead."""
+    name (``.weights.h5``, ``.h5``, ``.hdf5``) writes Keras's weights file instead. Under
+    torchrun only rank 0 writes, as :func:`save_model`."""
     from lstmkit.saving.keras_export import save_keras_weights
 
+    if not distributed.is_main_process():
+        return  # under torchrun only rank 0 writes (see lstmkit.training.distributed)
     if os.fspath(path).lower().endswith((".h5", ".hdf5")):
         save_keras_weights(model, path, overwrite=overwrite)
         return

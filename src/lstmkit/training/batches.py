@@ -69,13 +69,7 @@ class BatchSource:
     def epoch(self, shuffle: bool) -> Iterator[tuple[Any, Any, Any]]:
         """The batches of one epoch, each ``(x, y, sample_weight)`` (missing parts ``None``)."""
         if self.is_sequence:
-            order = torch.randperm(len(self.data)).tolist() if shuffle else range(len(self.data))
-            for count, index in enumerate(order):
-                if count == self.steps:
-                    break
-                yield split_batch(self.data[index], self.argument)
-            if hasattr(self.data, "on_epoch_end"):
-                self.data.on_epoch_end()
+            yield from self.sequence_batches(self.sequence_order(shuffle))
             return
         count = 0
         while self.steps is None or count < self.steps:
@@ -93,6 +87,21 @@ class BatchSource:
                     return
             count += 1
             yield split_batch(batch, self.argument)
+
+    def sequence_order(self, shuffle: bool) -> list[int]:
+        """A Sequence's batch indices for one epoch: the first ``steps`` of a permutation of
+        ``range(len(data))`` drawn from the global generator (or of the range itself)."""
+        length = len(self.data)
+        order = torch.randperm(length).tolist() if shuffle else list(range(length))
+        return order[: self.steps]
+
+    def sequence_batches(self, indices: list[int]) -> Iterator[tuple[Any, Any, Any]]:
+        """The Sequence's batches ``indices``, then its ``on_epoch_end()`` (when they were all
+        read)."""
+        for index in indices:
+            yield split_batch(self.data[index], self.argument)
+        if hasattr(self.data, "on_epoch_end"):
+            self.data.on_epoch_end()
 
 
 def split_batch(batch: Any, argument: str) -> tuple[Any, Any, Any]:

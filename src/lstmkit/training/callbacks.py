@@ -19,6 +19,10 @@ class Callback:
     ``steps``, ``verbose``) are set before training starts; set ``self.model.stop_training = True``
     to stop after the current epoch."""
 
+    #: Whether the callback writes files: under data-parallel training (torchrun) such a
+    #: callback runs on rank 0 only (see :mod:`lstmkit.training.distributed`).
+    writes_files: bool = False
+
     def __init__(self) -> None:
         self.model: Any = None
         self.params: dict[str, Any] = {}

@@ -9,6 +9,7 @@ places to override.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from lstmkit import losses as losses_module
 from lstmkit import metrics as metrics_module
 from lstmkit.layers.base import Shape
 from lstmkit.optimizers import Optimizer
-from lstmkit.training import native_step
+from lstmkit.training import distributed, native_step
 from lstmkit.training.batches import BatchSource, is_batch_source, sample_weights, source_arrays
 from lstmkit.training.callbacks import (
     Callback,
@@ -105,6 +106,8 @@ class Trainer:
         #: time and the optimizer update in one call of the compiled kernel) or ``"autograd"``
         #: (the model's layers, ``torch.autograd.grad`` and the optimizer); ``None`` before.
         self.step_path: str | None = None
+        #: The data-parallel side of the running ``fit`` under torchrun (``None`` otherwise).
+        self._parallel: distributed.DataParallel | None = None
 
     # -- preparation, done once and redone only when something changed --------------------------
 
@@ -322,6 +325,8 @@ class Trainer:
         y_pred, mask = self.model.forward_masked(x, training=True)
         loss = self._loss_of(y, y_pred, mask, weights)
         grads = torch.autograd.grad(loss, self._params, allow_unused=True, materialize_grads=True)
+        if self._parallel is not None:
+            grads = self._parallel.average(grads)
         self.optimizer.apply(list(grads))
         self._accumulate(loss, y, y_pred, x.shape[0], mask)
 
@@ -381,11 +386,17 @@ class Trainer:
             for metric in self.metrics:
                 metric.update_state(y, prediction)
 
-    def _results(self) -> dict[str, float]:
+    def _results(self, reduce: bool = False) -> dict[str, float]:
+        """The loss and metrics so far; with ``reduce`` (at an epoch's end, under data-parallel
+        training) over all processes."""
         self._flush_pending()
+        averaged: dict[str, float] = {}
+        if reduce and self._parallel is not None:
+            averaged = self._parallel.reduce_trackers(self)
         logs = {"loss": float(self._loss_total) / max(self._loss_count, 1)}
         for metric in self.metrics:
-            logs[metric.name] = float(metric.result())
+            name = metric.name
+            logs[name] = averaged[name] if name in averaged else float(metric.result())
         return logs
 
     # -- public calls ---------------------------------------------------------------------------
@@ -488,27 +499,59 @@ class Trainer:
                 stacklevel=3,
             )
         self._prepare_training(yt, batch_size, weighted)
+        parallel = self._parallel = self._start_parallel(
+            shuffle, source, n if source is None else source.steps
+        )
+        split = parallel is not None and not parallel.keeps_whole_sequences(self.model)
+        if split:
+            n_own = -(-n // parallel.world)
+            if val is not None:  # validation is split without padding; results are reduced
+                val = (
+                    val[0][parallel.rank :: parallel.world],
+                    val[1][parallel.rank :: parallel.world],
+                )
+        else:
+            n_own = n
 
-        steps = source.steps if source is not None else -(-n // batch_size)
+        if source is None:
+            steps = -(-n_own // batch_size)
+        else:  # a Sequence's batches are shared out as samples are (see positions)
+            steps = source.steps if parallel is None else -(-source.steps // parallel.world)
 
-        def epoch_batches() -> Iterator[tuple[Any, Any, Any]]:
+        def epoch_batches(epoch: int) -> Iterator[tuple[Any, Any, Any]]:
             if source is not None:
-                for bx, by, bw in source.epoch(shuffle):
+                batches = source.epoch(shuffle)
+                if parallel is not None:
+                    # The same batch order on every process, shared out r::world.
+                    order = torch.tensor(source.sequence_order(shuffle), dtype=torch.int64)
+                    indices = distributed.shard_positions(order, parallel.rank, parallel.world)
+                    parallel.enter_own_stream(epoch)
+                    batches = source.sequence_batches(indices.tolist())
+                for bx, by, bw in batches:
                     xb, yb = self._data(bx, by)
                     yield xb, yb, sample_weights(bw, class_weight, yb, xb.shape[0])
                 return
             xs, ys, ws = xt, yt, weights
-            if shuffle:
+            order = None
+            if split:
+                order = parallel.positions(n, shuffle)
+            elif shuffle:
                 order = torch.randperm(n)
+            if order is not None:
                 xs, ys = xt[order], yt[order]
                 ws = None if weights is None else weights[order]
-            for rows in _batches(n, batch_size):
+            if parallel is not None:
+                parallel.enter_own_stream(epoch)
+            for rows in _batches(n_own, batch_size):
                 yield xs[rows], ys[rows], (None if ws is None else ws[rows])
 
         history = History()
         # As Keras: the user's callbacks first, then the History and the progress display, so
         # both see what the user's callbacks add to the logs (``learning_rate``).
         callback_list = [*(callbacks or []), history]
+        if parallel is not None:  # only rank 0 writes files and prints
+            callback_list = parallel.callbacks(callback_list)
+            verbose = verbose if parallel.rank == 0 else 0
         if verbose:
             callback_list.append(ProgbarLogger(verbose, self._results))
         hooks = CallbackList(
@@ -521,7 +564,8 @@ class Trainer:
         # Shuffles and dropout masks come from the model's own stream (restored from a saved
         # file on resume), not from whatever the global generator holds; the caller's global
         # generator is left as it was.
-        with torch.random.fork_rng(devices=[]), DeferredInterrupt() as interrupt:
+        quiet = parallel.quiet() if parallel is not None else contextlib.nullcontext()
+        with torch.random.fork_rng(devices=[]), DeferredInterrupt() as interrupt, quiet:
             torch.set_rng_state(generator_state)
             hooks.on_train_begin()
             try:
@@ -530,7 +574,7 @@ class Trainer:
                     self._reset_trackers()
                     per_batch = hooks.wants_batch_hooks
                     finished = 0
-                    for step, (xb, yb, wb) in enumerate(epoch_batches()):
+                    for step, (xb, yb, wb) in enumerate(epoch_batches(epoch)):
                         if per_batch:
                             hooks.on_train_batch_begin(step)
                         # Overrides of train_step(x, y) keep working when there are no weights.
@@ -541,36 +585,72 @@ class Trainer:
                         finished += 1
                         if per_batch:
                             hooks.on_train_batch_end(step, self._results)
+                        if parallel is not None:
+                            parallel.agree(interrupt, self.model)
                         if interrupt.requested or self.model.stop_training:
                             break
+                    if parallel is not None:
+                        parallel.leave_own_stream()
                     if interrupt.requested:
                         warn_interrupted(epoch, finished, steps)
                         break
-                    logs = self._results()
+                    logs = self._results(reduce=True)
                     if val is not None:
-                        val_logs = self._evaluate_tensors(*val, batch_size)
+                        val_logs = self._evaluate_tensors(*val, batch_size, reduce=True)
                         logs.update({f"val_{key}": value for key, value in val_logs.items()})
                     # The state a checkpoint taken now must hold to resume at ``epoch + 1``.
                     self.epochs_done = epoch + 1
                     self.rng_state = torch.get_rng_state()
                     hooks.on_epoch_end(epoch, logs)
+                    if parallel is not None:
+                        parallel.agree(interrupt, self.model)
                     if interrupt.requested:
                         warn_interrupted(epoch + 1, 0, steps)
                         break
                     if self.model.stop_training:
                         break
             finally:
+                if parallel is not None:
+                    parallel.leave_own_stream()
+                    self._parallel = None
                 # The next fit continues the stream where this one stopped.
                 self.rng_state = torch.get_rng_state()
                 hooks.on_train_end(logs)
         return history
 
+    def _start_parallel(
+        self, shuffle: bool, source: BatchSource | None, n: int
+    ) -> distributed.DataParallel | None:
+        """Under torchrun (several processes), the data-parallel side of this ``fit``, started
+        (see :mod:`lstmkit.training.distributed`); else ``None``, and nothing changes. ``n``:
+        the training samples, or a Sequence's batches."""
+        if not distributed.launched():
+            return None
+        distributed.DataParallel.check(self.model, shuffle, source)
+        parallel = distributed.DataParallel()
+        parallel.start(self, n)
+        # The native kernel updates the weights inside the call: the averaged gradients need
+        # the autograd step (the trade-off is measured in benchmarks/distributed.py).
+        self._native_step = None
+        self.step_path = "autograd"
+        self._defer_metrics = False
+        return parallel
+
     def _evaluate_tensors(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, weights: Any = None
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        weights: Any = None,
+        reduce: bool = False,
     ) -> dict[str, float]:
+        """``reduce``: the results over all processes (a data-parallel ``fit``'s validation,
+        each process holding its part of ``x``, possibly none)."""
         self._reset_trackers()
         with torch.no_grad():
-            if weights is not None:
+            if x.shape[0] == 0:
+                pass  # this process's part of the validation data is empty
+            elif weights is not None:
                 for rows in _batches(x.shape[0], batch_size):
                     self.test_step(x[rows], y[rows], weights[rows])
             elif self._evaluates_whole(y):
@@ -586,7 +666,7 @@ class Trainer:
             else:
                 for rows in _batches(x.shape[0], batch_size):
                     self.test_step(x[rows], y[rows])
-        return self._results()
+        return self._results(reduce)
 
     def _evaluates_whole(self, y: Any) -> bool:
         """Whether evaluation may take the loss and metrics once over all batches' predictions:
