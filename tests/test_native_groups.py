@@ -53,7 +53,9 @@ def _shapes(lstms: list[native.StackLSTM], denses: list[native.StackDense]) -> l
     return shapes
 
 
-def _train(groups: int, deep: bool, engine_groups: int, steps: int = 6, loss: str = "mse"):
+def _train(
+    groups: int, deep: bool, engine_groups: int, steps: int = 6, loss: str = "mse", batch=BATCH
+):
     """``steps`` Adam steps of the wide network of ``groups`` networks (block-diagonal random
     weights, seed 0) through an engine of ``engine_groups``; the weights between networks are
     zeroed after each step when the engine computes them. Returns the losses, the last
@@ -70,14 +72,14 @@ def _train(groups: int, deep: bool, engine_groups: int, steps: int = 6, loss: st
     engine = native.LSTMStackStep(
         FEATURES, lstms, denses, loss=name, m=m, v=v, groups=engine_groups
     )
-    x = torch.randn(BATCH, STEPS, FEATURES, generator=generator)
-    y = torch.randn(BATCH, engine.outputs, generator=generator)
+    x = torch.randn(batch, STEPS, FEATURES, generator=generator)
+    y = torch.randn(batch, engine.outputs, generator=generator)
     drops = torch.Generator().manual_seed(1)
-    losses, prediction = [], torch.empty(BATCH, engine.outputs)
+    losses, prediction = [], torch.empty(batch, engine.outputs)
     for iteration in range(1, steps + 1):
         dropout = [
             torch.empty(s).bernoulli_(0.75, generator=drops).div_(0.75)
-            for s in engine.mask_shapes(BATCH, STEPS)
+            for s in engine.mask_shapes(batch, STEPS)
         ]
         losses.append(
             engine.train_step(
@@ -100,9 +102,10 @@ def _train(groups: int, deep: bool, engine_groups: int, steps: int = 6, loss: st
 
 @pytest.mark.parametrize("deep", [False, True], ids=["LSTM-Dense", "two of each, dropouts"])
 @pytest.mark.parametrize("loss", ["mse", "mae"])
-def test_the_grouped_step_equals_the_wide_networks_step(deep: bool, loss: str) -> None:
-    wide = _train(3, deep, engine_groups=1, loss=loss)
-    grouped = _train(3, deep, engine_groups=3, loss=loss)
+@pytest.mark.parametrize("batch", [BATCH, 7, 1])  # the kernel takes rows four at a time
+def test_the_grouped_step_equals_the_wide_networks_step(deep: bool, loss: str, batch: int) -> None:
+    wide = _train(3, deep, engine_groups=1, loss=loss, batch=batch)
+    grouped = _train(3, deep, engine_groups=3, loss=loss, batch=batch)
     np.testing.assert_allclose(grouped[0], wide[0], rtol=1e-6)
     torch.testing.assert_close(grouped[1], wide[1], rtol=1e-5, atol=2e-6)
     pairs = zip(grouped[2], wide[2], grouped[3], wide[3], wide[5], strict=True)

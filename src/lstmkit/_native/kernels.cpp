@@ -3,6 +3,7 @@
 // the baseline x86-64 one (target_clones, picked at load time), and the product an AVX-512
 // kernel picked at run time; every variant sums in the same order, so all give the same bits.
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -490,11 +491,29 @@ __attribute__((always_inline)) inline void block4_chunk(const float* const* a, f
   }
 }
 
-// gemm_rows_block for a vector type V: four rows at a time (the k where they are all zero found
-// once for every chunk); chunks one V wide go two at a time (eight accumulators); the rows left
-// one column at a time.
+// Rows r ... p.rows - 1 of a block product (fewer than four) as four: the missing rows of A read
+// a row of zeros long enough for every k the product reads, and the missing rows of C are a
+// scratch row as wide as the columns it writes.
+inline void pad_rows(const Block& p, long r, const float** a, float** c) {
+  thread_local std::vector<float> zeros, scratch;
+  long span = p.K;
+  if (p.ks)
+    for (long i = 0; i < p.K; ++i) span = std::max(span, p.ks[i] + 1);
+  if (long(zeros.size()) < p.a_off + span) zeros.assign(p.a_off + span, 0.0f);
+  const long width = p.c_off + (p.chunks - 1) * p.stride + p.N;
+  if (long(scratch.size()) < width) scratch.resize(width);
+  for (long t = 0; t < 4; ++t) {
+    const bool real = r + t < p.rows;
+    a[t] = real ? p.a_rows[r + t] : zeros.data();
+    c[t] = real ? p.c_rows[r + t] : scratch.data();
+  }
+}
+
+// gemm_rows_block for a vector type V, rows in blocks of four (the k where they are all zero
+// found once for every chunk; chunks one V wide two or four at a time); block_rows also does
+// the last rows, padded to four.
 template <typename V>
-__attribute__((always_inline)) inline void block_rows(const Block& p) {
+__attribute__((always_inline)) inline void block_rows4(const Block& p) {
   constexpr long L = sizeof(V) / sizeof(float);
   long r = 0;
   for (; r + 4 <= p.rows; r += 4) {
@@ -529,20 +548,23 @@ __attribute__((always_inline)) inline void block_rows(const Block& p) {
       block4_chunk<V>(a, cq, p.M + q * p.stride, p.ldm, p.N, nk, ks);
     }
   }
-  for (; r < p.rows; ++r) {
-    const float* a = p.a_rows[r] + p.a_off;
-    for (long q = 0; q < p.chunks; ++q) {
-      float* c = p.c_rows[r] + p.c_off + q * p.stride;
-      const float* M = p.M + q * p.stride;
-      for (long j = 0; j < p.N; ++j) {
-        float s = 0.0f;
-        for (long i = 0; i < p.K; ++i) {
-          const long k = p.ks ? p.ks[i] : i;
-          s += a[k] * M[k * p.ldm + j];
-        }
-        c[j] += s;
-      }
-    }
+}
+
+template <typename V>
+__attribute__((always_inline)) inline void block_rows(const Block& p) {
+  block_rows4<V>(p);
+  const long r = p.rows - p.rows % 4;
+  if (r < p.rows) {
+    // The last one to three rows: a block of four padded with a row of zeros (its products go
+    // to a scratch row), so that they too take the vector kernel (a batch of 11 or 1 is common).
+    const float* a[4];
+    float* c[4];
+    pad_rows(p, r, a, c);
+    Block q = p;
+    q.a_rows = a;
+    q.c_rows = c;
+    q.rows = 4;
+    block_rows4<V>(q);
   }
 }
 
