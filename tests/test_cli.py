@@ -490,3 +490,15 @@ def test_demo_full_beats_the_naive_baselines(tmp_path, capsys):
     lstm = models["lstm"]["one_step"]
     assert lstm["rmse"] < 25 < models["seasonal_naive"]["one_step"]["rmse"]
     assert lstm["r2"] > 0.85
+
+
+def test_the_recorded_command_says_nproc_under_torchrun(monkeypatch):
+    """Each process under torchrun runs the command without --nproc (it was taken off to start
+    them); the command metrics.json records puts it back, so it reproduces the run."""
+    from lstmkit.cli.forecast_job import ForecastSettings
+
+    settings = ForecastSettings(data="a.csv", target="y")
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert "--nproc" not in settings.command_line()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert settings.command_line().endswith("--out lstmkit-forecast --nproc 2")

@@ -364,3 +364,28 @@ def test_a_trial_that_never_beat_is_failed_and_retried_after_the_grace_period(tm
     assert states == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
     (retry,) = [trial for trial in study.trials if "failed_trial" in trial.system_attrs]
     assert retry.system_attrs["failed_trial"] == 0 and retry.params == study.trials[0].params
+
+
+def test_when_every_worker_fails_it_is_one_error(tmp_path):
+    """Workers whose objective raises exit non-zero; when none is left it is a ChildProcessError
+    (an OSError, which `lstmkit tune` prints as one line), not a traceback of RuntimeError."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    with pytest.raises(ChildProcessError, match=r"all 2 tuning workers failed \(exit codes"):
+        run_study(tune_objectives.broken, storage=storage, study_name="b", n_trials=4, n_workers=2)
+
+
+def test_workers_spread_over_the_gpus_unless_a_device_is_asked_for(monkeypatch):
+    from lstmkit import devices
+    from lstmkit.forecast import shared_study
+
+    monkeypatch.setattr(devices.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(devices.torch.cuda, "device_count", lambda: 2)
+    monkeypatch.delenv("LSTMKIT_DEVICE", raising=False)
+    chosen = []
+    monkeypatch.setattr(devices, "set_device", chosen.append)
+    for index in range(3):
+        shared_study._spread_over_gpus(index)
+    assert chosen == ["cuda:0", "cuda:1", "cuda:0"]
+    monkeypatch.setenv("LSTMKIT_DEVICE", "cpu")
+    shared_study._spread_over_gpus(1)
+    assert chosen == ["cuda:0", "cuda:1", "cuda:0"]

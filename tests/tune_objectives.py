@@ -21,3 +21,9 @@ def slow_square(trial: Any, folder: str, victim: int, pause: float = 0.3) -> flo
         time.sleep(300)  # the test kills this process within seconds
     time.sleep(pause)
     return x * x
+
+
+def broken(trial: Any) -> float:
+    """An objective that always fails, as a bug in a user's objective would."""
+    trial.suggest_float("x", -1.0, 1.0)
+    raise ArithmeticError("this objective is broken")

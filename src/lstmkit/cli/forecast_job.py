@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 import time
 from dataclasses import dataclass, field, replace
@@ -131,6 +132,10 @@ class ForecastSettings:
         if self.model != "auto":
             words += ["--model", self.model]
         words += ["--seed", str(self.seed), "--out", self.out]
+        # Under torchrun (`--nproc N` starts it) each process runs without --nproc: say it.
+        world = os.environ.get("WORLD_SIZE", "1")
+        if world.isdigit() and int(world) > 1:
+            words += ["--nproc", world]
         return shlex.join(words)
 
 

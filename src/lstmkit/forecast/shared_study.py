@@ -337,6 +337,19 @@ def _work(
             on_trial(count_trials(study))
 
 
+def _spread_over_gpus(index: int) -> None:
+    """Worker ``index`` on GPU ``index mod count`` when lstmkit would pick the first GPU for
+    every worker (several GPUs, no device asked for): K workers on one machine share its GPUs
+    instead of all loading ``cuda:0``."""
+    import torch
+
+    from lstmkit.devices import ENVIRONMENT_VARIABLE, set_device
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count > 1 and not os.environ.get(ENVIRONMENT_VARIABLE):
+        set_device(f"cuda:{index % count}")
+
+
 def _worker_main(spec: dict[str, Any]) -> None:
     """A worker process: its own connection to the storage, then :func:`_work`."""
     import optuna
@@ -345,6 +358,7 @@ def _worker_main(spec: dict[str, Any]) -> None:
     if torch is not None:
         # K workers share the cores: each with all of them as threads would oversubscribe.
         torch.set_num_threads(spec["threads"])
+    _spread_over_gpus(spec.get("index", 0))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = open_storage(
         spec["storage"],
@@ -499,7 +513,9 @@ def _launch(spec: dict[str, Any], n_workers: int, study: Any, bar: _Bar | None) 
     when every worker failed is it an error."""
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_worker_main, args=(spec,), name=f"lstmkit-tune-worker-{i}")
+        context.Process(
+            target=_worker_main, args=({**spec, "index": i},), name=f"lstmkit-tune-worker-{i}"
+        )
         for i in range(n_workers)
     ]
     try:
@@ -519,7 +535,8 @@ def _launch(spec: dict[str, Any], n_workers: int, study: Any, bar: _Bar | None) 
         raise
     codes = [worker.exitcode for worker in workers]
     if all(code != 0 for code in codes):
-        raise RuntimeError(
+        # An OSError kind, so that `lstmkit tune` says it in one line like other failures.
+        raise ChildProcessError(
             f"all {n_workers} tuning workers failed (exit codes {codes}); their messages are above"
         )
     if bar is not None:
