@@ -174,7 +174,11 @@ def test_the_published_baseline_is_saved_and_predict_gives_its_bands(tmp_path, c
     code, _, _ = quick_forecast(capsys, out, "--model", "sarimax", "--test", "24")
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["files"]["model_class"] == "SARIMAXForecaster"
+    assert metrics["forecast"]["model_class"] == "SARIMAXForecaster"
+    assert all(
+        name.endswith((".csv", ".json", ".png", ".lstmkit", ".html"))
+        for name in metrics["files"].values()
+    )
     assert type(load_forecaster(out / "forecaster.lstmkit")).__name__ == "SARIMAXForecaster"
     expected = pd.read_csv(out / "forecast.csv")
     code, printed, err = run(

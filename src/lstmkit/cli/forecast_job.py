@@ -548,6 +548,8 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
             },
             "forecast": {
                 "model": chosen,
+                # The class saved in forecaster.lstmkit: the published model.
+                "model_class": type(published).__name__,
                 "steps": settings.horizon,
                 "levels": levels,
                 "first": format_time(future.index[0], series.freq),
@@ -568,7 +570,6 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
                 "heldout_plot": "heldout.png",
                 "errors_plot": "errors_by_step.png",
                 "model": MODEL_FILE,
-                "model_class": type(published).__name__,
                 "report": "report.html",
             },
         }
