@@ -22,24 +22,9 @@ import torch
 
 from lstmkit._registry import registered_class
 from lstmkit.saving.archive import ModelFileError, expect
+from lstmkit.saving.json_values import _is_int, _is_names, _optional, _plain
 
 __all__ = ["BASELINES", "baseline_parts", "baseline_tensors", "build_baseline", "check_baseline"]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda value: value is None or check(value)
-
-
-def _is_name(value: Any) -> bool:
-    return isinstance(value, str) or _is_int(value)
-
-
-def _is_names(value: Any) -> bool:
-    return _is_name(value) or (isinstance(value, list) and all(_is_name(v) for v in value))
 
 
 def _is_order(length: int) -> Callable[[Any], bool]:
@@ -68,16 +53,6 @@ _PARAMS: dict[str, dict[str, tuple[str, Callable[[Any], bool]]]] = {
 
 #: The baselines a file may name (lstmkit never imports a class a file names).
 BASELINES = tuple(_PARAMS)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def baseline_parts(

@@ -6,11 +6,9 @@ and reads the file."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -18,6 +16,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from lstmkit._registry import registered_class
 from lstmkit.saving.archive import expect
 from lstmkit.saving.baseline_file import BASELINES, baseline_tensors, check_baseline
+from lstmkit.saving.json_values import _is_int, _is_names, _is_number, _optional, _plain
 
 __all__: list[str] = []
 
@@ -30,27 +29,6 @@ _UNITS = ("s", "ms", "us", "ns")
 
 
 # -- the constructor's parameters -----------------------------------------------------------------
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
-
-
-def _is_name(value: Any) -> bool:
-    return isinstance(value, str) or _is_int(value)
-
-
-def _is_names(value: Any) -> bool:
-    """A column (name or index) or a list of them."""
-    return _is_name(value) or (isinstance(value, list) and all(_is_name(v) for v in value))
-
-
-def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda value: value is None or check(value)
 
 
 #: Each parameter: what it may be in a file, and the check.
@@ -83,20 +61,6 @@ _PARAMS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "seed": ("null or an integer", _optional(_is_int)),
     "verbose": ("an integer", _is_int),
 }
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON data when it is plain (numpy scalars become Python's, tuples lists);
-    anything else is returned unchanged, for the check to refuse."""
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _params_json(forecaster: Any) -> dict[str, Any]:
