@@ -202,33 +202,44 @@ __attribute__((always_inline)) inline void add_store_v(float* p, const V& v) {
   std::memcpy(p, &sum, sizeof(sum));
 }
 
+// Four rows by the columns [j, j + L) of two chunks (at c and c + second, M likewise): eight
+// accumulators. rows4_pairs takes it with second = L; the grouped product for a block whose
+// chunks are one vector wide (16 units on AVX-512).
+template <typename V>
+__attribute__((always_inline)) inline void block4_two(const float* const* a, float* const* c,
+                                                      const float* M, long ldm, long j,
+                                                      long second, long nk, const long* ks) {
+  V s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
+  for (long i = 0; i < nk; ++i) {
+    const long k = ks ? ks[i] : i;
+    const float v0 = a[0][k], v1 = a[1][k], v2 = a[2][k], v3 = a[3][k];
+    const float* m = M + k * ldm + j;
+    const V m0 = load_v<V>(m), m1 = load_v<V>(m + second);
+    s00 += v0 * m0;
+    s01 += v0 * m1;
+    s10 += v1 * m0;
+    s11 += v1 * m1;
+    s20 += v2 * m0;
+    s21 += v2 * m1;
+    s30 += v3 * m0;
+    s31 += v3 * m1;
+  }
+  add_store_v(c[0] + j, s00);
+  add_store_v(c[0] + j + second, s01);
+  add_store_v(c[1] + j, s10);
+  add_store_v(c[1] + j + second, s11);
+  add_store_v(c[2] + j, s20);
+  add_store_v(c[2] + j + second, s21);
+  add_store_v(c[3] + j, s30);
+  add_store_v(c[3] + j + second, s31);
+}
+
 template <typename V>
 __attribute__((always_inline)) inline long rows4_pairs(const Rows4& q, long j) {
   constexpr long L = sizeof(V) / sizeof(float);
-  for (; j + 2 * L <= q.N; j += 2 * L) {
-    V s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
-    for (long i = 0; i < q.nk; ++i) {
-      const long k = q.ks ? q.ks[i] : i;
-      const float v0 = q.a0[k], v1 = q.a1[k], v2 = q.a2[k], v3 = q.a3[k];
-      const V m0 = load_v<V>(q.M + k * q.N + j), m1 = load_v<V>(q.M + k * q.N + j + L);
-      s00 += v0 * m0;
-      s01 += v0 * m1;
-      s10 += v1 * m0;
-      s11 += v1 * m1;
-      s20 += v2 * m0;
-      s21 += v2 * m1;
-      s30 += v3 * m0;
-      s31 += v3 * m1;
-    }
-    add_store_v(q.c0 + j, s00);
-    add_store_v(q.c0 + j + L, s01);
-    add_store_v(q.c1 + j, s10);
-    add_store_v(q.c1 + j + L, s11);
-    add_store_v(q.c2 + j, s20);
-    add_store_v(q.c2 + j + L, s21);
-    add_store_v(q.c3 + j, s30);
-    add_store_v(q.c3 + j + L, s31);
-  }
+  const float* const a[4] = {q.a0, q.a1, q.a2, q.a3};
+  float* const c[4] = {q.c0, q.c1, q.c2, q.c3};
+  for (; j + 2 * L <= q.N; j += 2 * L) block4_two<V>(a, c, q.M, q.N, j, L, q.nk, q.ks);
   return j;
 }
 
@@ -371,38 +382,6 @@ struct Block {
   long N, chunks, stride;
   bool skip_zeros;
 };
-
-// Four rows by the columns [j, j + L) of two chunks (at c and c + second, M likewise): eight
-// accumulators, as rows4_pairs, for a block whose chunks are one vector wide (16 units on
-// AVX-512).
-template <typename V>
-__attribute__((always_inline)) inline void block4_two(const float* const* a, float* const* c,
-                                                      const float* M, long ldm, long j,
-                                                      long second, long nk, const long* ks) {
-  V s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {}, s30 = {}, s31 = {};
-  for (long i = 0; i < nk; ++i) {
-    const long k = ks ? ks[i] : i;
-    const float v0 = a[0][k], v1 = a[1][k], v2 = a[2][k], v3 = a[3][k];
-    const float* m = M + k * ldm + j;
-    const V m0 = load_v<V>(m), m1 = load_v<V>(m + second);
-    s00 += v0 * m0;
-    s01 += v0 * m1;
-    s10 += v1 * m0;
-    s11 += v1 * m1;
-    s20 += v2 * m0;
-    s21 += v2 * m1;
-    s30 += v3 * m0;
-    s31 += v3 * m1;
-  }
-  add_store_v(c[0] + j, s00);
-  add_store_v(c[0] + j + second, s01);
-  add_store_v(c[1] + j, s10);
-  add_store_v(c[1] + j + second, s11);
-  add_store_v(c[2] + j, s20);
-  add_store_v(c[2] + j + second, s21);
-  add_store_v(c[3] + j, s30);
-  add_store_v(c[3] + j + second, s31);
-}
 
 // Four rows by four chunks one vector wide each (at M + q * stride, c + q * stride): sixteen
 // accumulators, for AVX-512's 32 registers (an LSTM's four gates of 16 units).
