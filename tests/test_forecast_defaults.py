@@ -29,6 +29,7 @@ from lstmkit.forecast.defaults import calendar_columns, resolve, seasonal_streng
 from lstmkit.forecast.ensemble import BlockDiagonal, assemble, masks, member_outputs
 from lstmkit.forecast.intervals import _fitted_calibration, calibrate, fold_starts
 from lstmkit.forecast.lstm import differencing_lags, undifference
+from lstmkit.forecast.one_step import OneStepNetwork, sequence_length, stretches
 from lstmkit.forecast.seasons import describe_frequency, format_time
 from lstmkit.layers import LSTM, Dense
 from lstmkit.models import Sequential
@@ -177,6 +178,7 @@ def test_resolved_params_show_every_choice():
     assert f.resolved_params_["units"] == 4
     assert set(f.resolved_reasons_) == {
         "season", "horizon", "look_back", "log", "difference", "calendar", "batch_size",
+        "one_step",
     }  # fmt: skip
     # 12 month columns before the target; 2 members x 12 outputs.
     assert f.model_.input_shape == (None, f.look_back_, 13)
@@ -219,6 +221,33 @@ def test_each_member_trains_exactly_as_it_would_alone(layers):
         assert np.abs(together[:, k] - together[:, (k + 1) % 3]).max() > 1e-3
 
 
+def test_one_step_members_train_exactly_as_they_would_alone():
+    """The one-step network's members (LSTM with return_sequences → Dense on every step) side
+    by side against each trained alone from the same initial weights on the same shuffled
+    stretches."""
+    rng = np.random.default_rng(1)
+    inputs, targets = rng.normal(size=(60, 3)), rng.normal(size=(60, 1))
+    torch.manual_seed(0)
+    wide = OneStepNetwork(units=4, steps=20, n_models=3).fit(inputs, targets)
+    assert wide.length == sequence_length(60) == 20 and wide.epochs == 7  # 40 stretches, 16
+    X, Y = stretches(inputs, targets, 20)
+    assert X.shape == (40, 20, 3) and Y.shape == (40, 20, 1)
+    # Stretch i: input rows i..i+19, outputs the targets one row later, i+1..i+20.
+    np.testing.assert_array_equal(X[3], inputs[3:23])
+    np.testing.assert_array_equal(Y[3], targets[4:24])
+    together = wide.predict(X.astype(np.float32))[:, :, 0]  # (40, 3)
+    for k in range(3):
+        torch.manual_seed(0)
+        alone = OneStepNetwork(units=4, steps=20, n_models=1)
+        members = [alone.build(3, 1, width=1) for _ in range(3)]
+        alone.build(3, 1, width=3)  # the wide network's own draw, overwritten
+        member = members[k]
+        member.fit(X.astype(np.float32), Y.astype(np.float32), epochs=7, batch_size=16)
+        mine = member.predict(X.astype(np.float32))[:, -1, 0]
+        np.testing.assert_allclose(together[:, k], mine, atol=2e-6)
+    assert np.abs(together[:, 0] - together[:, 1]).max() > 1e-3
+
+
 def test_the_forecast_is_the_members_median():
     data = load_dataset("airline")
     f = Forecaster(units=4, epochs=3, n_models=3, seed=1).fit(data.iloc[:80])
@@ -248,10 +277,13 @@ def test_defaults_learn_shampoo():
 
 
 def test_defaults_learn_uschange():
-    # Measured (seeds 0-4): A 0.265 [0.257-0.269], B 0.155 [0.146-0.185]; AutoARIMA A 0.241,
-    # AutoETS B 0.175, naive A 0.302 / B 0.164.
+    # Measured (seeds 0-4): A 0.245 [0.241-0.247] (the mean of the direct network's first step,
+    # 0.265 [0.257-0.269] alone, and the one-step network's forecast), B 0.155 [0.146-0.185]
+    # (seed 0: A 0.247, B 0.179);
+    # AutoARIMA A 0.241 (+10 %: 0.265), Darts' LSTM A 0.250, AutoETS B 0.175 (+10 %: 0.193),
+    # naive A 0.302 / B 0.164.
     a, b = _scores("uschange", 20, 8)
-    assert a < 0.29 and b < 0.2
+    assert a < 0.25 and b < 0.193
 
 
 # -- prediction intervals -----------------------------------------------------------------------

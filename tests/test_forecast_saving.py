@@ -300,6 +300,8 @@ def test_the_intact_file_loads_and_members_are_stored_in_order(tmp_path, saved_f
         "compile.json",
         "state.json",
         "state.safetensors",
+        "one_step/model.json",
+        "one_step/weights.safetensors",
         "forecaster.json",
         "series.safetensors",
     ]
@@ -540,16 +542,35 @@ def test_import_lstmkit_stays_light():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_one_step_members_must_match_the_document(tmp_path, saved_file):
+    data, forecaster = saved_file
+    assert forecaster.one_step_ is not None
+    members = _members(data)
+    without = {k: v for k, v in members.items() if not k.startswith("one_step/")}
+    with pytest.raises(ModelFileError, match="one_step is true, but the file holds the one-step"):
+        _load(tmp_path, _archive(without))
+    # Another network in their place: the main one, which reads windows of other columns.
+    swapped = {
+        **members,
+        "one_step/model.json": members["model.json"],
+        "one_step/weights.safetensors": members["weights.safetensors"],
+    }
+    with pytest.raises(ModelFileError, match="the one-step network does not fit"):
+        _load(tmp_path, _archive(swapped))
+
+
 def test_a_file_of_format_version_1_still_loads(tmp_path):
     """Files written before the defaults were resolved from the data hold the params without
     season, calendar, n_models and learning_rate, and no resolved values: they load as the
     single network on the given look-back, horizon and log they were."""
-    forecaster = _small(n_models=1, calendar=None, log=False, horizon=2, difference=True)
+    forecaster = _small(
+        n_models=1, calendar=None, log=False, horizon=2, difference=True, one_step=False
+    )
     forecaster.fit(load_dataset("airline").iloc[:60])
     forecaster.save(tmp_path / "new.lstmkit")
 
     def version_1(document):
-        for name in ("season", "calendar", "n_models", "learning_rate"):
+        for name in ("season", "calendar", "n_models", "learning_rate", "one_step"):
             del document["params"][name]
         # Version 1's difference was true or false, and said what the fit did.
         assert document["params"]["difference"] is True

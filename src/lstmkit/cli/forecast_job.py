@@ -518,6 +518,11 @@ def run_forecast(settings: ForecastSettings, reporter: Any, out: Path) -> dict[s
                 "calendar": lstm.calendar_,
                 "season": lstm.season_,
                 "difference": lstm.difference_,
+                "one_step": (
+                    None
+                    if lstm.one_step_ is None
+                    else {"units": lstm.one_step_.units, "length": lstm.one_step_.length}
+                ),
                 "scaler": lstm.scaler,
                 "params_file": settings.params,
                 "tuning": _tuning_summary(settings.params),

@@ -240,6 +240,20 @@ def _settings(settings: dict[str, Any]) -> str:
             ),
         ]
     )
+    one_step = settings.get("one_step")
+    if one_step:
+        rows.append(
+            [
+                "one step ahead",
+                cell(
+                    f"the mean of its first step and a one-step network ({settings['n_models']} "
+                    f"× LSTM({one_step['units']}) on levels, trained on whole "
+                    f"{one_step['length']}-row stretches)",
+                    "the scores one step ahead; the forecasts further ahead are the direct "
+                    "network's",
+                ),
+            ]
+        )
     rows.append(["epochs", cell(str(settings["epochs"]))])
     transforms = (
         ("log, " if settings["log"] else "")

@@ -117,6 +117,10 @@ def _settled(forecaster: Any) -> Any:
     if resolved:
         names = set(copy.get_params())
         copy.set_params(**{k: v for k, v in resolved.items() if k in names})
+    if "one_step" in copy.get_params():
+        # The copies forecast with the direct network alone (a one-step network would cost each
+        # of them a second fit): step 1's errors are the direct network's, a little wider.
+        copy.set_params(one_step=False)
     return copy
 
 

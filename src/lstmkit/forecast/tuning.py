@@ -137,7 +137,8 @@ class _Objective:
         name = self.fixed["target"]
         positive = bool((frame[name] > 0).all())
         params = _space(trial, self.season, positive, n - rows)
-        forecaster = Forecaster(**self.fixed, **params)
+        # The score is of multi-step forecasts, the direct network's: no one-step network.
+        forecaster = Forecaster(**{**self.fixed, **params, "one_step": False})
         pruning = _Pruning(trial, forecaster, frame, rows)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -80,6 +80,7 @@ from lstmkit.saving.forecaster_schema import (
     _params_json,
     _plain,
     _resolved_json,
+    check_one_step_model,
 )
 from lstmkit.saving.model_file import (
     OPTIONAL_MEMBERS,
@@ -95,6 +96,10 @@ FORMAT = "lstmkit-forecaster"
 FORMAT_VERSION = 2
 
 _MEMBERS = ("lstmkit.json", "forecaster.json", "series.safetensors")
+#: The one-step network (lstmkit.forecast.one_step), when the fit trained one: its members, each
+#: name after this prefix.
+ONE_STEP = "one_step/"
+_ONE_STEP_MEMBERS = ("model.json", "weights.safetensors")
 
 
 # -- saving ---------------------------------------------------------------------------------------
@@ -256,6 +261,13 @@ def save_forecaster(
         }
         history = _history_json(getattr(forecaster, "history_", None))
         network = model_members(forecaster.model_)
+        one_step = getattr(forecaster, "one_step_", None)
+        if one_step is not None:
+            network += [
+                (f"{ONE_STEP}{name}", data)
+                for name, data in model_members(one_step.model, include_optimizer=False)
+                if name in _ONE_STEP_MEMBERS
+            ]
     else:
         params, fitted, baseline = baseline_parts(forecaster)
         tensors.update(baseline)
@@ -405,7 +417,11 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
         data,
         format=FORMAT,
         required=_MEMBERS,
-        optional=(*REQUIRED_MEMBERS, *OPTIONAL_MEMBERS),
+        optional=(
+            *REQUIRED_MEMBERS,
+            *OPTIONAL_MEMBERS,
+            *(f"{ONE_STEP}{name}" for name in _ONE_STEP_MEMBERS),
+        ),
     )
     check_format(members, path, FORMAT, FORMAT_VERSION)
     document = load_json(members["forecaster.json"], path, "forecaster.json")
@@ -442,7 +458,33 @@ def load_forecaster(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
     forecaster.scaler_ = _fitted_scaler(document, tensors)
     forecaster.model_ = model
     forecaster.history_ = _history(document)
+    forecaster.one_step_ = _one_step(forecaster, members, document, path)
     return _with_calibration(forecaster, document, tensors, path)
+
+
+def _one_step(
+    forecaster: Any, members: dict[str, bytes], document: dict[str, Any], path: str
+) -> Any:
+    """The one-step network the file holds (``None`` when the fit trained none), its scaling
+    recomputed from the saved training part exactly as the fit computed it."""
+    wanted = document["fitted"]["resolved"]["one_step"]
+    held = [name for name in members if name.startswith(ONE_STEP)]
+    expect(
+        sorted(held) == ([f"{ONE_STEP}{n}" for n in sorted(_ONE_STEP_MEMBERS)] if wanted else []),
+        path,
+        f"fitted.resolved.one_step is {str(wanted).lower()}, but the file holds the one-step "
+        f"members {sorted(held)}",
+    )
+    if not wanted:
+        return None
+    parts = {name: members[f"{ONE_STEP}{name}"] for name in _ONE_STEP_MEMBERS}
+    model = model_from_members(parts, path, compile=False)
+    check_one_step_model(model, document, path)
+    OneStepNetwork = registered_class("OneStepNetwork")
+    network = OneStepNetwork(n_models=document["params"]["n_models"])
+    network.restore(model, len(forecaster.series_.frame), forecaster.n_targets_)
+    forecaster._set_one_step_scale(forecaster.series_)
+    return network
 
 
 def _series(document: dict[str, Any], tensors: dict[str, torch.Tensor], path: str) -> Any:

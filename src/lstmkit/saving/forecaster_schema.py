@@ -58,6 +58,7 @@ _PARAMS: dict[str, tuple[str, Callable[[Any], bool]]] = {
         lambda v: v is None or v in ("auto", "onehot", "cyclic"),
     ),
     "n_models": ("an integer", _is_int),
+    "one_step": ("null, true or false", _optional(lambda v: isinstance(v, bool))),
     "seed": ("null or an integer", _optional(_is_int)),
     "verbose": ("an integer", _is_int),
 }
@@ -91,6 +92,7 @@ _RESOLVED: dict[str, tuple[str, Callable[[Any], bool]]] = {
         "true, false, 'seasonal' or 'both'",
         lambda v: isinstance(v, bool) or v in ("seasonal", "both"),
     ),
+    "one_step": ("true or false", lambda v: isinstance(v, bool)),
 }
 
 #: Files of format version 1 (before the defaults were chosen from the data) hold the params
@@ -113,6 +115,7 @@ def _resolved_json(forecaster: Any) -> dict[str, Any]:
             if isinstance(forecaster.difference_, str)
             else bool(forecaster.difference_)
         ),
+        "one_step": getattr(forecaster, "one_step_", None) is not None,
     }
 
 
@@ -149,6 +152,9 @@ def _check_document(document: Any, path: str) -> None:
         _check_calibration(document, path)
         return
     params = document["params"]
+    if isinstance(params, dict) and "one_step" not in params:
+        # Before the one-step network (lstmkit.forecast.one_step): none was trained.
+        params["one_step"] = False
     if isinstance(params, dict) and set(params) == set(_PARAMS) - set(_V1_DEFAULTS):
         params.update(_V1_DEFAULTS)
     expect(
@@ -184,6 +190,8 @@ def _check_document(document: Any, path: str) -> None:
     ):
         # Before the differencing was chosen from the data, the params said it (true/false).
         fitted["resolved"]["difference"] = params["difference"]
+    if isinstance(fitted, dict) and isinstance(fitted.get("resolved"), dict):
+        fitted["resolved"].setdefault("one_step", False)
     expect(
         isinstance(fitted, dict)
         and set(fitted) == {"target_names_", "n_targets_", "resolved"}
@@ -390,6 +398,25 @@ def _expected_tensors(document: dict[str, Any]) -> dict[str, tuple[torch.dtype, 
                 for attribute in _SCALERS[name][1]:
                     expected[f"scaler/{part}/{attribute}"] = (torch.float64, (len(columns),))
     return expected
+
+
+def check_one_step_model(model: Any, document: dict[str, Any], path: str) -> None:
+    """The one-step network must be the one fit() builds (lstmkit.forecast.one_step): rows of
+    the columns, the trend and the calendar in, each member's targets out."""
+    params, series = document["params"], document["series"]
+    resolved = document["fitted"]["resolved"]
+    calendar = {None: 0, "onehot": resolved["season"] or 0, "cyclic": 2}[resolved["calendar"]]
+    inputs = len(series["columns"]) + 1 + calendar
+    outputs = params["n_models"] * len(series["target"])
+    expect(
+        type(model) is registered_class("Sequential")
+        and tuple(model.input_shape[2:]) == (inputs,)
+        and tuple(model.output_shape[2:]) == (outputs,),
+        path,
+        f"the one-step network does not fit the forecaster: rows of {inputs} columns in and "
+        f"{outputs} values (n_models x targets) out at each step were expected; the file has a "
+        f"{type(model).__name__} taking {model.input_shape} to {model.output_shape}",
+    )
 
 
 def _check_model(model: Any, document: dict[str, Any], path: str) -> None:
