@@ -506,3 +506,29 @@ def test_the_recorded_command_says_nproc_under_torchrun(monkeypatch):
     assert "--nproc" not in settings.command_line()
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert settings.command_line().endswith("--out lstmkit-forecast --nproc 2")
+
+
+def test_threads_are_limited_for_the_job_and_recorded(capsys):
+    """``--threads N`` (default 1): PyTorch's and the BLAS pools hold N threads inside the job
+    and get their numbers back after it; a count other than 1 is part of the recorded command
+    (another count may round sums in another order); 0 is refused before anything runs."""
+    import threadpoolctl
+    import torch
+
+    from lstmkit.cli.forecast_job import ForecastSettings
+    from lstmkit.cli.threads import limited_threads
+
+    before = torch.get_num_threads()
+    pools_before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
+    for wanted in (1, 2):
+        with limited_threads(wanted):
+            assert torch.get_num_threads() == wanted
+            assert all(pool["num_threads"] == wanted for pool in threadpoolctl.threadpool_info())
+        assert torch.get_num_threads() == before
+        assert [p["num_threads"] for p in threadpoolctl.threadpool_info()] == pools_before
+    assert "--threads" not in ForecastSettings(data="a.csv", target="y").command_line()
+    settings = ForecastSettings(data="a.csv", target="y", threads=2)
+    assert settings.command_line().endswith("--threads 2 --seed 0 --out lstmkit-forecast")
+    for command in ("forecast", "tune"):
+        assert main([command, "data.csv", "--threads", "0"]) == 1
+        assert "--threads must be a positive integer; got 0" in capsys.readouterr().err

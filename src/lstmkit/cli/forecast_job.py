@@ -96,6 +96,8 @@ class ForecastSettings:
     dayfirst: bool | None = None
     fill: str | None = None
     decimal: str | None = None
+    #: Threads to compute on (lstmkit.cli.threads).
+    threads: int = 1
 
     def command_line(self) -> str:
         """The ``lstmkit forecast`` command that reproduces this run, every option spelled
@@ -131,6 +133,9 @@ class ForecastSettings:
             words.append("--log" if self.log else "--no-log")
         if self.model != "auto":
             words += ["--model", self.model]
+        if self.threads != 1:
+            # Another thread count may round sums in another order.
+            words += ["--threads", str(self.threads)]
         words += ["--seed", str(self.seed), "--out", self.out]
         # Under torchrun (`--nproc N` starts it) each process runs without --nproc: say it.
         world = os.environ.get("WORLD_SIZE", "1")

@@ -47,6 +47,17 @@ def _common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
         )
 
 
+def _threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="threads to compute on (default 1: the default networks are too small to gain "
+        "from more, and lose much where other processes share the cores)",
+    )
+
+
 def _model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model (what is not given is chosen from the data)")
     group.add_argument(
@@ -197,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
             "replaced at once, anything else is refused"
         ),
     )
+    _threads_option(forecast)
     forecast.add_argument(
         "--nproc",
         type=int,
@@ -298,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="processes of this command that run trials side by side (default 1)",
     )
+    _threads_option(tune)
     tune.add_argument(
         "--show",
         action="store_true",
@@ -375,17 +388,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_forecast_job(settings: ForecastSettings, args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import run_forecast
+    from lstmkit.cli.threads import limited_threads
     from lstmkit.training import distributed
 
     if not distributed.is_main_process():
         # Under torchrun every process runs the job, to take part in every fit; rank 0 alone
         # writes the folder and prints.
-        with tempfile.TemporaryDirectory() as scratch:
+        with tempfile.TemporaryDirectory() as scratch, limited_threads(settings.threads):
             run_forecast(settings, Reporter(quiet=True), Path(scratch))
         return 0
     reporter = Reporter(args.quiet)
     out = Path(settings.out)
-    with staged_folder(settings.out) as staging:  # the text as given: Path('') is '.'
+    # The text as given: Path('') is '.'
+    with staged_folder(settings.out) as staging, limited_threads(settings.threads):
         metrics = run_forecast(settings, reporter, staging)
     if args.json:
         print(json.dumps({"out": str(out), **metrics}, indent=2))
@@ -460,9 +475,11 @@ def _launch(args: argparse.Namespace) -> int:
 
 def _forecast(args: argparse.Namespace) -> int:
     from lstmkit.cli.forecast_job import ForecastSettings
+    from lstmkit.cli.threads import check_threads
 
     if isinstance(args.nproc, bool) or args.nproc < 1:
         raise ValueError(f"--nproc must be a positive number of processes; got {args.nproc}")
+    threads = check_threads(args.threads)
     if args.nproc > 1:
         return _launch(args)
     settings = ForecastSettings(
@@ -483,6 +500,7 @@ def _forecast(args: argparse.Namespace) -> int:
         model=args.model,
         params=args.params,
         n_models=args.n_models,
+        threads=threads,
         **_reading(args),
     )
     return _run_forecast_job(settings, args)
@@ -531,7 +549,10 @@ def _tune(args: argparse.Namespace) -> int:
         return 0
     if args.data is None:
         raise ValueError("give DATA.csv to tune on (or --show to print a study's best result)")
-    result = run_tune(args, Reporter(args.quiet))
+    from lstmkit.cli.threads import check_threads, limited_threads
+
+    with limited_threads(check_threads(args.threads)):
+        result = run_tune(args, Reporter(args.quiet))
     if args.json:
         print(json.dumps(json_data(result), indent=2))
         return 0
