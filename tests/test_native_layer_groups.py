@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from lstmkit import activations
+from lstmkit.forecast.one_step import OneStepNetwork
 from lstmkit.layers import LSTM, Dense
 from lstmkit.models import Sequential
 from lstmkit.ops import native
@@ -199,3 +200,14 @@ def test_a_grouped_layer_trains_on_the_native_path_and_keeps_zeros_between_group
         diagonal.numpy(), whole.layers[0].recurrent_kernel.detach()[~between].numpy(), atol=0.05
     )
 
+
+def test_the_one_step_network_declares_its_members():
+    rng = np.random.default_rng(1)
+    inputs, targets = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    torch.manual_seed(0)
+    wide = OneStepNetwork(units=4, steps=4, n_models=3).fit(inputs, targets)
+    layer = wide.model.layers[0]
+    assert layer.native_groups == 3 and layer.kernel_path == "native"
+    torch.manual_seed(0)
+    alone = OneStepNetwork(units=4, steps=4, n_models=1).fit(inputs, targets)
+    assert alone.model.layers[0].native_groups == 1
