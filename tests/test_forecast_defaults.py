@@ -61,7 +61,7 @@ def test_airline_gets_logs_seasonal_differences_a_direct_season_and_months():
     assert "swings grow with the level" in resolved.reasons["log"]
     assert "strength 0.94 >= 0.64" in resolved.reasons["difference"]
     assert resolved.reasons["look_back"] == "one season of seasonal differences"
-    assert resolved.reasons["season"] == "from the frequency 'MS' of the dates"
+    assert resolved.reasons["season"] == "from the dates, monthly"
 
 
 def test_shampoo_is_too_short_for_a_direct_season():

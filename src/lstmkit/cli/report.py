@@ -370,6 +370,13 @@ def render_report(
         f"<ul class='note'>{skipped}</ul>" if skipped else "",
         _image(images["heldout"], "every model's forecast of the held-out part"),
         "<h3>Error by step ahead</h3>",
+        (
+            "<p class='note'>RMSE of the forecasts from every held-out origin, by step ahead. "
+            "The LSTM's are its direct network's; its one-step scores above also average in "
+            "its one-step network, so its step 1 here differs from them.</p>"
+            if settings.get("one_step")
+            else ""
+        ),
         _table(["step"] + [SHORT_LABELS.get(name, name) for name in by_step], step_rows)
         if step_rows
         else "",

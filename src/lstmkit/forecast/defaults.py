@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.forecast.seasons import infer_season
+from lstmkit.forecast.seasons import describe_frequency, infer_season
 
 __all__ = [
     "STRONG_SEASON",
@@ -224,7 +224,7 @@ def resolve(
         season = infer_season(freq)
         values["season"] = season
         reasons["season"] = (
-            f"from the frequency {freq!r} of the dates"
+            f"from the dates, {describe_frequency(freq)}"
             if season
             else "no dates of a known frequency"
         )
