@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -362,3 +363,32 @@ def test_config_round_trip_is_json_safe(optimizer: optimizers.Optimizer) -> None
         optimizer.get_config()
     )
     assert optimizer.get_config()["name"] == optimizer.name
+
+
+@pytest.mark.parametrize("epsilon", [1e-7, 2e-8, 1e-13])
+def test_adam_with_gradients_that_stay_zero_is_bit_exact(epsilon) -> None:
+    # Entries with a zero gradient (v = 0: PyTorch's sqrt is slow on zeros, so Adam clamps v
+    # to the smallest normal float before the root where epsilon hides it), entries with tiny
+    # ones (v denormal or underflowing) and ordinary ones, against sqrt(v) + epsilon bit for bit.
+    gen = torch.Generator().manual_seed(0)
+    weights = [torch.randn(6, 5, generator=gen), torch.randn(7, generator=gen)]
+    weights[1][:2] = 0.0  # so that the tiny gradients' steps (~1e-17) show in the weights' bits
+    optimizer = Adam(0.01, epsilon=epsilon)
+    optimizer.build(weights)
+    m = [torch.zeros_like(w) for w in weights]
+    v = [torch.zeros_like(w) for w in weights]
+    expected = [w.clone() for w in weights]
+    for t in range(1, 6):
+        grads = [torch.randn(w.shape, generator=gen) for w in weights]
+        grads[0][:, :3] = 0.0
+        grads[1][:2] = 1e-21
+        optimizer.apply([g.clone() for g in grads])
+        alpha = 0.01 * math.sqrt(1.0 - 0.999**t) / (1.0 - 0.9**t)
+        for i, g in enumerate(grads):
+            m[i].lerp_(g, 1.0 - 0.9)
+            v[i].mul_(0.999).addcmul_(g, g, value=1.0 - 0.999)
+            expected[i].addcdiv_(m[i], torch.sqrt(v[i]) + epsilon, value=-alpha)
+    assert torch.count_nonzero(optimizer.velocities[0][:, :3]) == 0
+    assert weights[1][:2].abs().min() > 0
+    for got, want in zip(weights, expected, strict=True):
+        assert torch.equal(got, want)

@@ -38,15 +38,28 @@ T* ptr(long long v) {
   return reinterpret_cast<T*>(static_cast<std::uintptr_t>(v));
 }
 
+// With groups > 1 the layer is `groups` LSTMs of U / groups units side by side: only the diagonal
+// blocks of the recurrent kernel are read (lstm_forward_grouped); the input kernel is full.
+bool check_groups(const char* name, long long U, long long groups) {
+  if (groups < 1 || U % groups) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s: groups must be a positive divisor of the units; got groups=%lld with "
+                 "units=%lld",
+                 name, groups, U);
+    return false;
+  }
+  return true;
+}
+
 PyObject* py_forward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  long long a[18];
-  if (!read_ints(args, nargs, 18, "forward", a)) return nullptr;
-  int rc = lstmkit_lstm_forward(ptr<const float>(a[0]), ptr<const float>(a[1]),
-                                ptr<const float>(a[2]), ptr<const float>(a[3]),
-                                ptr<const float>(a[4]), ptr<const float>(a[5]), a[6], a[7], a[8],
-                                a[9], int(a[10]), int(a[11]), int(a[12]), int(a[13]),
-                                ptr<float>(a[14]), ptr<float>(a[15]), ptr<float>(a[16]),
-                                ptr<float>(a[17]));
+  long long a[19];
+  if (!read_ints(args, nargs, 19, "forward", a)) return nullptr;
+  if (!check_groups("forward", a[9], a[18])) return nullptr;
+  int rc = lstmkit_native::lstm_forward_grouped(
+      ptr<const float>(a[0]), ptr<const float>(a[1]), ptr<const float>(a[2]),
+      ptr<const float>(a[3]), ptr<const float>(a[4]), ptr<const float>(a[5]), a[6], a[7], a[8],
+      a[9], int(a[10]), int(a[11]), int(a[12]), int(a[13]), ptr<float>(a[14]), ptr<float>(a[15]),
+      ptr<float>(a[16]), ptr<float>(a[17]), long(a[18]), 1);
   if (rc) {
     PyErr_Format(PyExc_ValueError, "unknown activation code: activation=%lld, recurrent=%lld",
                  a[10], a[11]);
@@ -56,14 +69,18 @@ PyObject* py_forward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 }
 
 PyObject* py_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  long long a[23];
-  if (!read_ints(args, nargs, 23, "backward", a)) return nullptr;
-  int rc = lstmkit_lstm_backward(
+  long long a[24];
+  if (!read_ints(args, nargs, 24, "backward", a)) return nullptr;
+  if (!check_groups("backward", a[8], a[23])) return nullptr;
+  // Grouped, the kernel zeroes all of dR and writes only its diagonal blocks: the gradient of
+  // the weights between groups is exactly zero, so an optimizer never moves them.
+  int rc = lstmkit_native::lstm_backward_grouped(
       ptr<const float>(a[0]), ptr<const float>(a[1]), ptr<const float>(a[2]),
       ptr<const float>(a[3]), ptr<const float>(a[4]), a[5], a[6], a[7], a[8], int(a[9]),
       int(a[10]), int(a[11]), int(a[12]), ptr<const float>(a[13]), ptr<const float>(a[14]),
       ptr<const float>(a[15]), ptr<const float>(a[16]), ptr<float>(a[17]), ptr<float>(a[18]),
-      ptr<float>(a[19]), ptr<float>(a[20]), ptr<float>(a[21]), ptr<float>(a[22]));
+      ptr<float>(a[19]), ptr<float>(a[20]), ptr<float>(a[21]), ptr<float>(a[22]), long(a[23]),
+      1);
   if (rc) {
     PyErr_Format(PyExc_ValueError, "unknown activation code: activation=%lld, recurrent=%lld",
                  a[9], a[10]);
@@ -173,13 +190,13 @@ PyMethodDef kMethods[] = {
     {"forward", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_forward)),
      METH_FASTCALL,
      "forward(x, h0, c0, kernel, recurrent_kernel, bias, B, T, D, U, activation, "
-     "recurrent_activation, go_backwards, return_sequences, y, hT, cT, workspace): pointers as "
-     "integers (0 for none)."},
+     "recurrent_activation, go_backwards, return_sequences, y, hT, cT, workspace, groups): "
+     "pointers as integers (0 for none); groups > 1: a block-diagonal recurrent kernel."},
     {"backward", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_backward)),
      METH_FASTCALL,
      "backward(x, h0, c0, kernel, recurrent_kernel, B, T, D, U, activation, "
      "recurrent_activation, go_backwards, return_sequences, workspace, dy, dhT, dcT, dx, dh0, "
-     "dc0, dkernel, drecurrent_kernel, dbias)."},
+     "dc0, dkernel, drecurrent_kernel, dbias, groups)."},
     {"forward_workspace_floats",
      reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_workspace_floats)),
      METH_FASTCALL, "forward_workspace_floats(B, T, U): floats the forward keeps for backward."},

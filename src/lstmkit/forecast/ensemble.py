@@ -24,6 +24,11 @@ The wide network declares its layout (``model.native_groups = N``), so the nativ
 cost N times one member's arithmetic, not N² (an ``(N·u, 4N·u)`` recurrent product is N
 ``(u, 4u)`` ones), and the weights between members are never moved, so :class:`BlockDiagonal`
 has nothing to do; it masks after every step only where the regular (autograd) step trains.
+A network the native step does not fit (the one-step network's LSTM returns sequences) can
+declare the same of one LSTM layer (``LSTM.native_groups = N``): the per-layer native kernel
+then computes only the diagonal blocks of its recurrent kernel, whose blocks between members get
+an exactly zero gradient, where :func:`lstmkit.ops.recurrent.select_lstm_path` measures it
+faster.
 """
 
 from __future__ import annotations

@@ -21,7 +21,11 @@ epochs, so a long series costs no more than a short one.
 
 The ensemble of ``n_models`` members is one network laid side by side as in
 :mod:`lstmkit.forecast.ensemble` (block-diagonal weights, ``Adam(epsilon=ε/N)``), so each member
-trains exactly as it would alone.
+trains exactly as it would alone. Its LSTM declares the members (``LSTM.native_groups``), so
+where the native kernel is the faster path (the one-step shapes on the CPU) it multiplies only
+the diagonal blocks of the recurrent kernel and leaves the blocks between members a zero
+gradient; :class:`~lstmkit.forecast.ensemble.BlockDiagonal` still zeroes what the regular step
+moves between members (the Dense kernel's, and the recurrent kernel's where another path ran).
 """
 
 from __future__ import annotations
@@ -71,6 +75,13 @@ def stretches(inputs: np.ndarray, targets: np.ndarray, length: int) -> tuple[np.
     return X, Y
 
 
+def _declare_members(model: Sequential, n_models: int) -> None:
+    """Tell the wide network's LSTM it is ``n_models`` LSTMs side by side (its weights between
+    members are zero): the native kernel then computes only the members' own blocks."""
+    if n_models > 1:
+        model.layers[0].native_groups = n_models
+
+
 @register_class
 class OneStepNetwork:
     """``n_models`` one-step networks side by side (config + weights).
@@ -105,6 +116,7 @@ class OneStepNetwork:
         model = Sequential()
         model.add(LSTM(width * self.units, return_sequences=True, input_shape=(None, n_inputs)))
         model.add(Dense(width * n_targets))
+        _declare_members(model, width)
         # The ensemble's loss is the mean over its members: Adam with epsilon/N takes each
         # member's own step (see lstmkit.forecast.ensemble).
         model.compile(
@@ -155,6 +167,7 @@ class OneStepNetwork:
 
     def restore(self, model: Sequential, rows: int, n_targets: int) -> OneStepNetwork:
         """Take a trained ``model`` (read from a forecaster file) fitted on ``rows`` rows."""
+        _declare_members(model, self.n_models)
         self.model = model
         self.length = sequence_length(rows, self.sequence)
         self.n_targets = n_targets

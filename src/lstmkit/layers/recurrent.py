@@ -311,6 +311,31 @@ class LSTM(Recurrent):
         )
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = unit_forget_bias
+        self._native_groups = 1
+
+    @property
+    def native_groups(self) -> int:
+        """``G > 1`` declares this layer ``G`` LSTMs of ``units / G`` units side by side, its
+        recurrent kernel block-diagonal with zeros between them (the layout of
+        :mod:`lstmkit.forecast.ensemble`); :func:`lstmkit.ops.recurrent.lstm` then lets the
+        native kernel compute only the diagonal blocks, whose gradient between the LSTMs is
+        zero. Not part of the config (a property of how it runs, like
+        ``Sequential.native_groups``); 1 by default. The zeros are the caller's promise: the
+        native path does not read the blocks between the LSTMs, the other paths do."""
+        return self._native_groups
+
+    @native_groups.setter
+    def native_groups(self, groups: int) -> None:
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            raise ValueError(
+                f"{self.name}: native_groups must be a positive integer; got {groups!r}"
+            )
+        if self.units % groups:
+            raise ValueError(
+                f"{self.name}: native_groups={groups} needs units that are a multiple of it; got "
+                f"{self.units} units"
+            )
+        self._native_groups = groups
 
     def build(self, input_shape: Shape) -> None:
         units = self.units
@@ -349,6 +374,7 @@ class LSTM(Recurrent):
             mask is not None,
             inputs=inputs,
             units=self.units,
+            groups=self._native_groups,
         )
         output, h, c = ops.lstm(
             inputs,
@@ -366,6 +392,7 @@ class LSTM(Recurrent):
             mask=mask,
             zero_output_for_mask=self.zero_output_for_mask,
             path=self.kernel_path,
+            groups=self._native_groups,
         )
         return output, [h, c]
 

@@ -15,6 +15,14 @@ one native call. Any pair of the activations in :data:`ACTIVATION_CODES` is supp
 ``go_backwards`` and ``return_sequences``; input dropout is applied by the caller before (as the
 other paths do), recurrent dropout and masks are not supported here.
 
+``groups=G > 1``: the layer is ``G`` LSTMs of ``units / G`` units side by side (the layout of
+:mod:`lstmkit.forecast.ensemble`): LSTM ``g`` owns units ``g·u … (g+1)·u - 1`` of every gate, and
+the recurrent kernel is block-diagonal. Only its ``G`` diagonal ``(u, 4u)`` blocks are read (G
+times less recurrent work than the full product), and the backward writes exact zeros in the
+gradient of the blocks between LSTMs, so an optimizer never moves them. The input kernel is full
+(every LSTM reads all the inputs). The output is the wide layer's when the weights between the
+LSTMs are zero.
+
 The extension is optional: :func:`available` says whether it was built (``python setup.py
 build_ext --inplace`` in a checkout, or the package's install).
 """
@@ -44,6 +52,7 @@ __all__ = [
     "StackDense",
     "StackLSTM",
     "available",
+    "check_groups",
     "lstm",
     "supports",
 ]
@@ -68,6 +77,19 @@ ACTIVATION_CODES: dict[Activation, int] = {
 def available() -> bool:
     """Whether the native extension ``lstmkit._native._lstm`` is built and importable."""
     return _lstm is not None
+
+
+def check_groups(groups: int, units: int) -> int:
+    """``groups`` if it is a positive integer dividing ``units``, else ``ValueError`` naming
+    it."""
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"groups must be a positive integer; got groups={groups!r}")
+    if units % groups:
+        raise ValueError(
+            f"groups={groups}: the units must be a multiple of groups (groups LSTMs of equal "
+            f"size side by side); got {units} units"
+        )
+    return groups
 
 
 def supports(activation: Activation, recurrent_activation: Activation) -> bool:
@@ -136,6 +158,7 @@ def _run_forward(
     recurrent_activation: int,
     go_backwards: bool,
     return_sequences: bool,
+    groups: int,
     workspace: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The native forward into new output tensors; ``workspace`` receives what backward needs."""
@@ -163,15 +186,17 @@ def _run_forward(
         h_t.data_ptr(),
         c_t.data_ptr(),
         workspace.data_ptr(),
+        groups,
     )
     return output, h_t, c_t
 
 
 class LSTMFunction(torch.autograd.Function):
-    """``(inputs, h0, c0, kernel, recurrent_kernel, bias, codes...) -> (output, h_T, c_T)``
-    as one autograd node; shapes as :func:`lstm`. Inputs must be contiguous float32 CPU tensors
-    (:func:`lstm` makes sure of it). Differentiable once: the backward is native code, so a
-    gradient of a gradient (``create_graph=True``) is refused rather than silently wrong."""
+    """``(inputs, h0, c0, kernel, recurrent_kernel, bias, codes..., groups) -> (output, h_T,
+    c_T)`` as one autograd node; shapes and ``groups`` as :func:`lstm`. Inputs must be
+    contiguous float32 CPU tensors (:func:`lstm` makes sure of it). Differentiable once: the
+    backward is native code, so a gradient of a gradient (``create_graph=True``) is refused
+    rather than silently wrong."""
 
     @staticmethod
     def forward(  # type: ignore[override]
@@ -186,6 +211,7 @@ class LSTMFunction(torch.autograd.Function):
         recurrent_activation: int,
         go_backwards: bool,
         return_sequences: bool,
+        groups: int = 1,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch, timesteps, _ = inputs.shape
         workspace = _WORKSPACES.take(_lstm.forward_workspace_floats(batch, timesteps, h0.shape[1]))
@@ -200,11 +226,12 @@ class LSTMFunction(torch.autograd.Function):
             recurrent_activation,
             go_backwards,
             return_sequences,
+            groups,
             workspace,
         )
         ctx.save_for_backward(inputs, h0, c0, kernel, recurrent_kernel)
         ctx.workspace = workspace
-        ctx.settings = (activation, recurrent_activation, go_backwards, return_sequences)
+        ctx.settings = (activation, recurrent_activation, go_backwards, return_sequences, groups)
         ctx.has_bias = bias is not None
         return outputs
 
@@ -217,7 +244,7 @@ class LSTMFunction(torch.autograd.Function):
         grad_c: torch.Tensor | None,
     ) -> tuple[torch.Tensor | None, ...]:
         inputs, h0, c0, kernel, recurrent_kernel = ctx.saved_tensors
-        activation, recurrent_activation, go_backwards, return_sequences = ctx.settings
+        activation, recurrent_activation, go_backwards, return_sequences, groups = ctx.settings
         batch, timesteps, input_dim = inputs.shape
         units = h0.shape[1]
         if grad_output is None:
@@ -255,10 +282,11 @@ class LSTMFunction(torch.autograd.Function):
             d_kernel.data_ptr(),
             d_recurrent.data_ptr(),
             _ptr(d_bias),
+            groups,
         )
         _WORKSPACES.give_back(ctx.workspace)
         del ctx.workspace
-        return (d_inputs, d_h0, d_c0, d_kernel, d_recurrent, d_bias, None, None, None, None)
+        return (d_inputs, d_h0, d_c0, d_kernel, d_recurrent, d_bias, None, None, None, None, None)
 
 
 def lstm(
@@ -273,6 +301,7 @@ def lstm(
     recurrent_activation: Activation = activations.sigmoid,
     go_backwards: bool = False,
     return_sequences: bool = True,
+    groups: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run an LSTM over a batch of sequences with the native kernel; differentiable.
 
@@ -283,10 +312,17 @@ def lstm(
         activation, recurrent_activation: two of :data:`ACTIVATION_CODES`.
         go_backwards: walk the sequence from its last timestep; the output is in walked order.
         return_sequences: return ``h`` for every timestep, else only the last one.
+        groups: ``G > 1``: ``G`` LSTMs of ``units / G`` units side by side, the recurrent kernel
+            block-diagonal (see the module docstring): only its diagonal blocks are read, and
+            its gradient is zero between them. ``units`` must be a multiple of ``G``.
 
     Returns:
         ``(output, h_T, c_T)``: output ``(batch, timesteps, units)`` when ``return_sequences``
         else ``(batch, units)``; ``h_T`` and ``c_T`` ``(batch, units)``.
+
+    Raises:
+        ValueError: malformed shapes, dtypes or activations; ``groups`` not a positive divisor
+            of the units.
     """
     if _lstm is None:
         raise RuntimeError(
@@ -307,6 +343,7 @@ def lstm(
     units = recurrent_kernel.shape[0]
     if timesteps < 1:
         raise ValueError(f"inputs must have at least one timestep; got shape {tuple(inputs.shape)}")
+    check_groups(groups, units)
     inputs = _check("inputs", inputs, (batch, timesteps, input_dim))
     initial_h = _check("initial_h", initial_h, (batch, units))
     initial_c = _check("initial_c", initial_c, (batch, units))
@@ -314,7 +351,7 @@ def lstm(
     recurrent_kernel = _check("recurrent_kernel", recurrent_kernel, (units, 4 * units))
     if bias is not None:
         bias = _check("bias", bias, (4 * units,))
-    settings = (codes[0], codes[1], bool(go_backwards), bool(return_sequences))
+    settings = (codes[0], codes[1], bool(go_backwards), bool(return_sequences), groups)
     if torch.is_grad_enabled() and any(
         t is not None and t.requires_grad
         for t in (inputs, initial_h, initial_c, kernel, recurrent_kernel, bias)

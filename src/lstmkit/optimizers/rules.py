@@ -14,6 +14,12 @@ from lstmkit.optimizers.base import DEFAULT, Optimizer, Tensors
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "Nadam", "RMSprop"]
 
 
+#: The smallest normal float32; its square root, ~1.1e-19, is less than half a unit in the last
+#: place of any float32 epsilon from _CLAMP_EXACT_ABOVE (whose unit is 2^-60, ~8.7e-19, or more).
+_SMALLEST_NORMAL = float(torch.finfo(torch.float32).tiny)
+_CLAMP_EXACT_ABOVE = 1e-11
+
+
 def _zeros_like(params: Tensors) -> Tensors:
     return [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
 
@@ -125,7 +131,16 @@ class Adam(_AdamFamily):
         if self.amsgrad:
             torch._foreach_maximum_(self.velocity_hats, self.velocities)
             velocities = self.velocity_hats
-        denominators = torch._foreach_sqrt(velocities)
+        if self.epsilon >= _CLAMP_EXACT_ABOVE and all(v.dtype is torch.float32 for v in velocities):
+            # PyTorch's CPU sqrt takes a slow path for zeros (~5 ns an element against ~0.2 in
+            # torch 2.13), and a weight that never gets a gradient (the blocks between the
+            # members of lstmkit.forecast.ensemble's wide networks) keeps v = 0 for good. Clamped
+            # to the smallest normal float first, its root (1.1e-19) vanishes in + epsilon:
+            # the denominators are bit for bit sqrt(v) + epsilon.
+            denominators = torch._foreach_clamp_min(velocities, _SMALLEST_NORMAL)
+            torch._foreach_sqrt_(denominators)
+        else:
+            denominators = torch._foreach_sqrt(velocities)
         torch._foreach_add_(denominators, self._ones, alpha=self.epsilon)
         torch._foreach_addcdiv_(params, self.momentums, denominators, value=-alpha)
 
