@@ -1,7 +1,7 @@
 """The threads ``lstmkit forecast`` and ``lstmkit tune`` compute on.
 
 Their networks are small (five members of 16 units side by side; the one-step network's five
-of 20), and so are SARIMAX's matrices: more threads than one add synchronisation, not speed, and
+of 16), and so are SARIMAX's matrices: more threads than one add synchronisation, not speed, and
 where another process shares the cores, idle threads spinning for work cost far more. Measured
 on this 2-core machine, ``lstmkit forecast`` on airline: 10-11 s wall on two threads and 12 s
 on one when the machine is otherwise idle; with one other busy process, 38-40 s on two threads

@@ -158,7 +158,7 @@ class Forecaster(BaseForecaster):
             but loses badly on US real GDP (127 against 88, the naive forecast 103), and a
             validation on the end of the training part could not tell those apart (its ratio
             one-step/direct: 1.18-1.33 on uschange, where the one-step network wins, and
-            1.29-2.48 on real GDP); the mean is the better of the two on airline (13.6
+            1.29-2.48 on real GDP); the mean is the better of the two on airline (13.7
             against 15.2 and 17.2), co2 and the Nile, between them elsewhere, and 103 on real
             GDP (benchmarks/experiments/one_step_network.md).
         seed: seeds weight initialisation, shuffling and dropout for this fit only (torch's
