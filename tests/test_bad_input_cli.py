@@ -552,3 +552,26 @@ def test_predict_output_never_replaces_its_inputs(which, old_output, data, tmp_p
     one_error(code, out, err, f"is the {which} file; writing the forecast there would replace it",
               command="predict")  # fmt: skip
     assert target.read_bytes() == before
+
+
+def test_sigterm_leaves_no_staging_folder(data, tmp_path):
+    """A scheduler's SIGTERM while the output is staged: the command stops with 143, says so,
+    and removes its staging folder (the default handler would leave it to the next run)."""
+    import time
+
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_CHILD, "forecast", data, *QUICK, "--epochs", "3000",
+         "--quiet", "--out", str(out)],
+        env={**os.environ, "OMP_NUM_THREADS": "1"}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".out.partial-") for p in tmp_path.iterdir()):
+        assert child.poll() is None and time.monotonic() < deadline, "no staging folder appeared"
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the fit
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 143, err
+    assert "lstmkit forecast: stopped (SIGTERM); nothing was written" in err
+    assert list(tmp_path.iterdir()) == []

@@ -642,8 +642,39 @@ def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> Non
     print(f"lstmkit: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised wherever the command is, so that its clean-ups run (the staging folder
+    beside ``--out`` among them) as they do for Ctrl-C; the default handler ends the process
+    without them."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Any:
+    """SIGTERM raises :class:`_Terminated` inside the block, where nothing else handles it (in
+    the main thread, with the default handler in place); the handler before is restored."""
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run ``lstmkit`` with ``argv`` (default ``sys.argv[1:]``); the exit status."""
+    """Run ``lstmkit`` with ``argv`` (default ``sys.argv[1:]``); the exit status (143 after
+    SIGTERM, 130 after Ctrl-C, with nothing written either way)."""
     words = sys.argv[1:] if argv is None else list(argv)
     if words and words[0] == "run":
         # Everything after the script's name is the script's; argparse would read its options.
@@ -656,13 +687,18 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     args.argv = words  # the command line as given (--nproc runs it again under torchrun)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _sigterm_raises():
         warnings.showwarning = _show_warning
         try:
             return args.handler(args)
         except KeyboardInterrupt:
             print(f"lstmkit {args.command}: interrupted; nothing was written", file=sys.stderr)
             return 130
+        except _Terminated:
+            print(
+                f"lstmkit {args.command}: stopped (SIGTERM); nothing was written", file=sys.stderr
+            )
+            return 143
         except (ValueError, OSError) as error:
             print(f"lstmkit {args.command}: error: {_one_line(error)}", file=sys.stderr)
             return 1
