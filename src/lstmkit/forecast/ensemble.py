@@ -33,14 +33,23 @@ faster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
+from lstmkit.optimizers import Adam
 from lstmkit.training.callbacks import Callback
 
-__all__ = ["BlockDiagonal", "assemble", "masks", "member_outputs"]
+__all__ = [
+    "BlockDiagonal",
+    "assemble",
+    "masks",
+    "member_adam",
+    "member_outputs",
+    "side_by_side",
+]
 
 
 def _gate_columns(member: int, units: int, n_models: int) -> np.ndarray:
@@ -157,3 +166,33 @@ class BlockDiagonal(Callback):
         with torch.no_grad():
             for weight, mask in self.pairs:
                 weight.mul_(mask)
+
+
+def member_adam(n_models: int, learning_rate: float | None = None) -> Adam:
+    """Adam for ``n_models`` members side by side: the loss is the mean over the members, so
+    each member's gradient is 1/N of its own, and ``epsilon/N`` makes the step exactly the
+    member's own (see the module's docstring)."""
+    rate = {} if learning_rate is None else {"learning_rate": float(learning_rate)}
+    return Adam(epsilon=1e-7 / n_models, **rate)
+
+
+def side_by_side(
+    build: Callable[[int], Any], n_models: int, units: int, layers: int, outputs: int
+) -> tuple[Any, BlockDiagonal | None]:
+    """The ensemble's network and the callback that keeps it block-diagonal.
+
+    ``build(width)`` makes a compiled network of ``width`` members (``width=1``: one member).
+    Each member draws its own initial weights, as it would alone (in order: member 0, 1, …),
+    then the wide network is built and given them (:func:`assemble`). ``n_models=1``: one
+    member, no callback. ``units``, ``layers``, ``outputs``: one member's LSTM units, LSTM
+    layers and outputs."""
+    if n_models == 1:
+        return build(1), None
+    members = [build(1).get_weights() for _ in range(n_models)]
+    model = build(n_models)
+    model.set_weights(assemble(members, units, layers, outputs))
+    shapes = [tuple(w.shape) for w in model.trainable_weights]
+    guard = BlockDiagonal(
+        list(model.trainable_weights), masks(shapes, units, layers, n_models, outputs)
+    )
+    return model, guard

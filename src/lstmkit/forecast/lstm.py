@@ -26,11 +26,10 @@ from lstmkit._registry import register_class
 from lstmkit.data import SeriesScaler, make_windows
 from lstmkit.forecast.base import BaseForecaster, Series, future_index
 from lstmkit.forecast.defaults import calendar_columns, resolve
-from lstmkit.forecast.ensemble import BlockDiagonal, assemble, masks, member_outputs
+from lstmkit.forecast.ensemble import member_adam, member_outputs, side_by_side
 from lstmkit.forecast.one_step import TREND_SLOPE, OneStepNetwork
 from lstmkit.layers import LSTM, Dense, Dropout
 from lstmkit.models import Sequential
-from lstmkit.optimizers import Adam
 from lstmkit.optimizers import get as get_optimizer
 from lstmkit.saving.forecaster_file import save_forecaster
 from lstmkit.training.callbacks import History
@@ -437,15 +436,14 @@ class Forecaster(BaseForecaster):
             if self.dropout:
                 model.add(Dropout(self.dropout))
         model.add(Dense(width * self.horizon_ * self.n_targets_))
+        # The native step then computes only the members (lstmkit.forecast.ensemble).
+        model.native_groups = width
         optimizer = self.optimizer
-        rate = {} if self.learning_rate is None else {"learning_rate": float(self.learning_rate)}
-        if optimizer == "adam" and (width > 1 or rate):
-            # The ensemble's loss is the mean over its members: each member's gradient is 1/N
-            # of its own; Adam with epsilon/N then takes exactly the member's own step.
-            optimizer = Adam(epsilon=1e-7 / width, **rate)
-        elif isinstance(optimizer, str) and rate:
+        if optimizer == "adam" and (width > 1 or self.learning_rate is not None):
+            optimizer = member_adam(width, self.learning_rate)
+        elif isinstance(optimizer, str) and self.learning_rate is not None:
             optimizer = get_optimizer(optimizer)
-            optimizer.learning_rate = rate["learning_rate"]
+            optimizer.learning_rate = float(self.learning_rate)
         model.compile(optimizer=optimizer, loss=self.loss)
         return model
 
@@ -486,23 +484,16 @@ class Forecaster(BaseForecaster):
         with torch.random.fork_rng():
             if self.seed is not None:
                 torch.manual_seed(self.seed)
-            if n == 1:
-                self.model_ = self._build_model(X.shape[2])
-            else:
-                # Each member draws its own initial weights, as it would alone; then they are
-                # laid side by side (lstmkit.forecast.ensemble).
-                members = [self._build_model(X.shape[2]).get_weights() for _ in range(n)]
-                self.model_ = self._build_model(X.shape[2], width=n)
-                self.model_.native_groups = n  # the native step computes only the members
-                outputs = self.horizon_ * self.n_targets_
-                self.model_.set_weights(assemble(members, self.units, self.layers, outputs))
-                shapes = [tuple(w.shape) for w in self.model_.trainable_weights]
-                callbacks.append(
-                    BlockDiagonal(
-                        list(self.model_.trainable_weights),
-                        masks(shapes, self.units, self.layers, n, outputs),
-                    )
-                )
+            outputs = self.horizon_ * self.n_targets_
+            self.model_, guard = side_by_side(
+                lambda width: self._build_model(X.shape[2], width=width),
+                n,
+                self.units,
+                self.layers,
+                outputs,
+            )
+            if guard is not None:
+                callbacks.append(guard)
                 y = np.tile(y, (1, n))
             self.history_: History = self.model_.fit(
                 X,
@@ -545,7 +536,8 @@ class Forecaster(BaseForecaster):
 
     def _set_one_step_scale(self, series: Series) -> None:
         """The one-step network's scaling, from the training part alone: each column's range
-        after the log (``one_step_low_``, ``one_step_span_``) and the span of its times."""
+        after the log (``one_step_low_``, ``one_step_span_``) and the clock its trend input
+        reads (``one_step_clock_``: the first and last time, the rows, the frequency)."""
         levels = self._levels(series.frame)
         columns = [*series.features, *self.target_names_]
         values = levels[columns].to_numpy(dtype=np.float64)
@@ -554,9 +546,7 @@ class Forecaster(BaseForecaster):
         self.one_step_low_ = low
         self.one_step_span_ = np.where(high > low, high - low, 1.0)
         index = series.frame.index
-        self.one_step_times_ = (index[0], index[-1])
-        self.one_step_rows_ = len(index)
-        self.series_freq_ = series.freq
+        self.one_step_clock_ = (index[0], index[-1], len(index), series.freq)
 
     def _one_step_inputs(self, levels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(Log) levels ``(n, columns)`` → the one-step network's inputs ``(n, d)`` (scaled
@@ -566,20 +556,20 @@ class Forecaster(BaseForecaster):
         scaled = (values - self.one_step_low_) / self.one_step_span_
         index = levels.index
         n = len(index)
-        if isinstance(index, pd.DatetimeIndex) and self.series_freq_ is None:
+        first, last, rows, freq = self.one_step_clock_
+        if isinstance(index, pd.DatetimeIndex) and freq is None:
             # Dates of no known frequency: time counts rows (from the first row of `levels`,
             # which is the first training row wherever the forecaster reads it), and the row
             # after the last has no known date: its calendar stays zero (walk_forward never
             # reads the last row's inputs; it forecasts rows that are there).
-            elapsed = np.arange(1, n + 1) / max(1, self.one_step_rows_ - 1)
+            elapsed = np.arange(1, n + 1) / max(1, rows - 1)
             calendar = self._calendar(index)
             following = None
             if calendar is not None:
                 following = np.zeros(calendar.shape)
                 following[:-1] = calendar.to_numpy(dtype=np.float64)[1:]
         else:
-            times = index.append(future_index(index, self.series_freq_, 1))
-            first, last = self.one_step_times_
+            times = index.append(future_index(index, freq, 1))
             elapsed = np.asarray((times[1:] - first) / (last - first), dtype=np.float64)
             calendar = self._calendar(times)
             following = None if calendar is None else calendar.to_numpy(dtype=np.float64)[1:]

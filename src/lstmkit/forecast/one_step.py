@@ -37,10 +37,9 @@ import numpy as np
 import torch
 
 from lstmkit._registry import register_class
-from lstmkit.forecast.ensemble import BlockDiagonal, assemble, masks
+from lstmkit.forecast.ensemble import member_adam, side_by_side
 from lstmkit.layers import LSTM, Dense
 from lstmkit.models import Sequential
-from lstmkit.optimizers import Adam
 
 __all__ = ["TREND_SLOPE", "OneStepNetwork", "sequence_length", "stretches"]
 
@@ -121,11 +120,7 @@ class OneStepNetwork:
         model.add(LSTM(width * self.units, return_sequences=True, input_shape=(None, n_inputs)))
         model.add(Dense(width * n_targets))
         _declare_members(model, width)
-        # The ensemble's loss is the mean over its members: Adam with epsilon/N takes each
-        # member's own step (see lstmkit.forecast.ensemble).
-        model.compile(
-            optimizer=Adam(learning_rate=self.learning_rate, epsilon=1e-7 / width), loss="mse"
-        )
+        model.compile(optimizer=member_adam(width, self.learning_rate), loss="mse")
         return model
 
     def fit(
@@ -139,12 +134,8 @@ class OneStepNetwork:
         self.length = length
         X, Y = stretches(inputs, targets, length)
         n_models = self.n_models
-        members = [self.build(d, k, width=1).get_weights() for _ in range(n_models)]
-        model = self.build(d, k)
-        model.set_weights(assemble(members, self.units, 1, k))
-        shapes = [tuple(w.shape) for w in model.trainable_weights]
-        guard = BlockDiagonal(
-            list(model.trainable_weights), masks(shapes, self.units, 1, n_models, k)
+        model, guard = side_by_side(
+            lambda width: self.build(d, k, width=width), n_models, self.units, 1, k
         )
         batch = max(1, min(self.batch_size, len(X)))
         epochs = max(1, math.ceil(self.steps / math.ceil(len(X) / batch)))
@@ -161,7 +152,7 @@ class OneStepNetwork:
                 batch_size=batch,
                 shuffle=True,
                 verbose=verbose,
-                callbacks=[guard, *(callbacks or [])],
+                callbacks=[*([guard] if guard else []), *(callbacks or [])],
             )
         finally:
             torch.set_num_threads(threads)
